@@ -1,0 +1,3 @@
+from pystory.cli import main
+
+main()

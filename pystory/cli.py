@@ -1,0 +1,48 @@
+"""python -m pystory <command> — every command of the course in one place.
+
+Each command lives in its own module; this file only dispatches, so that
+`python -m pystory --help` stays fast and a missing optional piece never
+breaks the others.
+"""
+import importlib
+import sys
+
+# command -> (module, function taking argv, one-line help)
+COMMANDS = {
+    "doctor":    ("pystory.doctor", "main", "check Python, NumPy, compiler, OpenMP, nvcc, CuPy, GPU"),
+    "backends":  ("pystory.doctor", "backends_main", "list the backends and why any is unavailable"),
+    "build":     ("pystory.cbuild", "main", "build the C extension (what `make build` runs)"),
+    "grade":     ("pystory.grading", "main", "grade a chapter's homework: grade 00"),
+    "data":      ("pystory.data.cli", "main", "write the story corpus, print stats, tokenize into shards"),
+    "tokenizer": ("pystory.tokenizer_cli", "main", "train, encode and decode with the BPE tokenizer"),
+    "train":     ("pystory.gpt_cli", "train_main", "train the GPT on a corpus"),
+    "eval":      ("pystory.gpt_cli", "eval_main", "loss and bits per byte of a model on a corpus"),
+    "story":     ("pystory.gpt_cli", "story_main", "write a story with the shipped (or your) model"),
+}
+
+
+def usage():
+    lines = ["usage: python -m pystory <command> [options]", "", "commands:"]
+    lines += [f"  {name:<10} {help_}" for name, (_, _, help_) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"pystory: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
+        sys.exit(2)
+    module, func, _ = COMMANDS[name]
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name != module:
+            raise
+        print(f"pystory {name}: not available yet ({module} arrives with a later chapter)", file=sys.stderr)
+        sys.exit(2)
+    code = getattr(mod, func)(rest)
+    sys.exit(code or 0)

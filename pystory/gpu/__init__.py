@@ -1,0 +1,83 @@
+"""The CUDA kernels in cuda/*.cu, launched on a GPU (CuPy) or on the CPU (emulator).
+
+A `Device` hides the one difference between the two: which array library
+holds the data (CuPy or NumPy) and which RawModule compiles the source
+(cupy.RawModule through NVRTC, or pystory.emu.RawModule through the host
+C++ compiler). Everything else — the kernel source, the grid and block
+sizes, the argument order — is the same, so each layer's launch code in
+pystory/gpu/<layer>.py serves both backends.
+"""
+import os
+import shutil
+
+import numpy as np
+
+from pystory.check import check_array
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CUDA_DIR = os.path.join(ROOT, "cuda")
+
+
+class Device:
+    def __init__(self, name, xp, raw_module):
+        self.name = name          # "cuda" or "emu"
+        self.xp = xp              # cupy or numpy: the arrays kernels read and write
+        self._raw_module = raw_module
+        self._modules = {}
+
+    def module(self, layer):
+        """cuda/<layer>.cu, compiled once per process (and cached on disk by CuPy/emu)."""
+        if layer not in self._modules:
+            path = os.path.join(CUDA_DIR, layer + ".cu")
+            with open(path) as f:
+                code = f.read()
+            self._modules[layer] = self._raw_module(code=code, options=("-I" + CUDA_DIR, "--std=c++17"))
+        return self._modules[layer]
+
+    def kernel(self, layer, name):
+        return self.module(layer).get_function(name)
+
+    def check(self, op, name, a, dtype, **kw):
+        """pystory.check.check_array for arrays that must live on this device."""
+        return check_array(op, name, a, dtype, xp=self.xp, **kw)
+
+
+def blocks(n, per_block):
+    """Number of blocks of `per_block` threads that cover n items (ceil division)."""
+    return (n + per_block - 1) // per_block
+
+
+def cuda_device():
+    from pystory.c import BackendUnavailable
+    try:
+        import cupy
+    except ImportError:
+        raise BackendUnavailable(
+            "cuda backend: CuPy is not installed (pip install -e '.[cuda]' on a machine with an "
+            "NVIDIA GPU). Without a GPU, use the 'emu' backend: it runs the same kernels on the CPU.") from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:  # CUDA driver missing or broken
+        count, why = 0, str(e)
+    else:
+        why = "no device found"
+    if count == 0:
+        raise BackendUnavailable(f"cuda backend: no usable NVIDIA GPU ({why}). "
+                                 "Use the 'emu' backend to run the same kernels on the CPU.")
+    return Device("cuda", cupy, cupy.RawModule)
+
+
+def cxx_compiler():
+    """The C++ compiler the emulator uses ($CXX, else g++, c++ or clang++), or None."""
+    for cxx in (os.environ.get("CXX"), "g++", "c++", "clang++"):
+        if cxx and shutil.which(cxx.split()[0]):
+            return shutil.which(cxx.split()[0])
+    return None
+
+
+def emu_device():
+    from pystory.c import BackendUnavailable
+    if cxx_compiler() is None:
+        raise BackendUnavailable("emu backend: no C++ compiler found (install g++ or clang++, or set CXX)")
+    from pystory import emu
+    return Device("emu", np, emu.RawModule)

@@ -1,0 +1,101 @@
+"""Chapter 00: axpy and rowsum agree across numpy, c, emu (and cuda)."""
+import numpy as np
+import pytest
+
+import pystory
+from pystory.testing import assert_agree
+
+ref = pystory.backend("numpy")
+
+
+@pytest.mark.parametrize("n", [0, 1, 255, 256, 257, 1000])
+def test_axpy_matches_reference(backend, rng, n):
+    x = rng.standard_normal(n).astype(np.float32)
+    y = rng.standard_normal(n).astype(np.float32)
+    out = backend.axpy(1.5, backend.asarray(x), backend.asarray(y))
+    assert_agree(out, ref.axpy(np.float32(1.5), x, y), name="axpy")
+
+
+def test_axpy_leaves_inputs_unchanged(backend, rng):
+    x = rng.standard_normal(100).astype(np.float32)
+    y = rng.standard_normal(100).astype(np.float32)
+    xd, yd = backend.asarray(x), backend.asarray(y)
+    backend.axpy(2.0, xd, yd)
+    assert_agree(backend.to_numpy(xd), x)
+    assert_agree(backend.to_numpy(yd), y)
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (1, 1), (3, 1), (5, 33), (7, 300), (2, 1000)])
+def test_rowsum_matches_reference(backend, rng, shape):
+    x = rng.standard_normal(shape).astype(np.float32)
+    assert_agree(backend.rowsum(backend.asarray(x)), ref.rowsum(x), name="rowsum")
+
+
+@pytest.mark.parametrize("version", ["naive", "warp", "block"])
+@pytest.mark.parametrize("shape", [(1, 1), (9, 31), (5, 257), (70, 64)])
+def test_every_rowsum_kernel_matches_reference(gpu_backend, rng, version, shape):
+    x = rng.standard_normal(shape).astype(np.float32)
+    out = gpu_backend.rowsum(gpu_backend.asarray(x), version=version)
+    assert_agree(out, ref.rowsum(x), name=f"rowsum_{version}")
+
+
+def test_rowsum_rejects_unknown_kernel_version(gpu_backend):
+    with pytest.raises(ValueError, match="rowsum: version"):
+        gpu_backend.rowsum(gpu_backend.asarray(np.ones((2, 2), np.float32)), version="fast")
+
+
+# --- bad input: the bindings check before C or CUDA ever sees a pointer ----
+
+def test_axpy_rejects_float64(device_backend):
+    x = device_backend.asarray(np.ones(4))
+    with pytest.raises(TypeError, match=r"axpy: argument 'x' must have dtype float32, got float64"):
+        device_backend.axpy(1.0, x, x)
+
+
+def test_axpy_rejects_mismatched_lengths(device_backend):
+    x = device_backend.asarray(np.ones(4, np.float32))
+    y = device_backend.asarray(np.ones(5, np.float32))
+    with pytest.raises(ValueError, match=r"axpy: argument 'y' must have shape \(4\)"):
+        device_backend.axpy(1.0, x, y)
+
+
+def test_axpy_rejects_non_contiguous_view(device_backend):
+    x = device_backend.asarray(np.ones(8, np.float32))[::2]
+    with pytest.raises(ValueError, match=r"axpy: argument 'x' must be C-contiguous"):
+        device_backend.axpy(1.0, x, x)
+
+
+def test_axpy_rejects_python_list(device_backend):
+    with pytest.raises(TypeError, match=r"axpy: argument 'x' must be a"):
+        device_backend.axpy(1.0, [1.0, 2.0], [1.0, 2.0])
+
+
+def test_axpy_rejects_non_number_scalar(device_backend):
+    x = device_backend.asarray(np.ones(4, np.float32))
+    with pytest.raises(TypeError, match=r"axpy: argument 'a' must be a number"):
+        device_backend.axpy("2", x, x)
+
+
+def test_axpy_rejects_nan_scalar(device_backend):
+    x = device_backend.asarray(np.ones(4, np.float32))
+    with pytest.raises(ValueError, match=r"axpy: argument 'a' must be finite"):
+        device_backend.axpy(float("nan"), x, x)
+
+
+def test_rowsum_rejects_1d_input(device_backend):
+    x = device_backend.asarray(np.ones(4, np.float32))
+    with pytest.raises(ValueError, match=r"rowsum: argument 'x' must have 2 dimension"):
+        device_backend.rowsum(x)
+
+
+@pytest.mark.gpu
+def test_c_backend_rejects_cupy_array():
+    import cupy
+    with pytest.raises(TypeError, match=r"axpy: argument 'x' must be a NumPy array.*cupy"):
+        pystory.backend("c").axpy(1.0, cupy.ones(4, cupy.float32), cupy.ones(4, cupy.float32))
+
+
+@pytest.mark.gpu
+def test_cuda_backend_rejects_numpy_array():
+    with pytest.raises(TypeError, match=r"axpy: argument 'x' must be a cupy array"):
+        pystory.backend("cuda").axpy(1.0, np.ones(4, np.float32), np.ones(4, np.float32))

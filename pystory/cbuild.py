@@ -48,6 +48,15 @@ def compile_flags():
 
 
 def build(verbose=False):
+    """Build under a lock, so that two builds started at once take turns."""
+    import fcntl
+    os.makedirs(BUILD, exist_ok=True)
+    with open(os.path.join(BUILD, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(verbose)
+
+
+def _build(verbose):
     if find_compiler() is None:
         sys.exit("pystory: no C compiler found. Install gcc or clang "
                  "(Debian/Ubuntu: apt install build-essential; macOS: xcode-select --install) "

@@ -27,28 +27,27 @@ def assert_agree(actual, expected, *, rtol=None, atol=None, name="result"):
             raise AssertionError(f"{name}: dtype {a.dtype} cannot equal {e.dtype} exactly")
         bad = np.flatnonzero(a.ravel() != e.ravel())
         if bad.size:
-            i = np.unravel_index(bad[0], a.shape)
+            i = tuple(int(j) for j in np.unravel_index(bad[0], a.shape))
             raise AssertionError(f"{name}: {bad.size} of {a.size} values differ; first at {i}: "
-                                 f"{a[i]} != expected {e[i]}")
+                                 f"{a[i].item()} != expected {e[i].item()}")
         return
     dt = np.dtype(a.dtype) if a.dtype.itemsize <= e.dtype.itemsize else np.dtype(e.dtype)
     r0, a0 = TOLERANCES.get(dt, TOLERANCES[np.dtype(np.float32)])
     rtol = r0 if rtol is None else rtol
     atol = a0 if atol is None else atol
     a64, e64 = a.astype(np.float64), e.astype(np.float64)
-    nan_mismatch = np.isnan(a64) != np.isnan(e64)
-    diff = np.abs(a64 - e64)
-    diff[np.isnan(a64) & np.isnan(e64)] = 0.0
-    both_inf = np.isinf(a64) & np.isinf(e64) & (a64 == e64)
-    diff[both_inf] = 0.0
-    bad = (diff > atol + rtol * np.abs(e64)) | nan_mismatch
+    same_special = (np.isnan(a64) & np.isnan(e64)) | (np.isinf(a64) & (a64 == e64))
+    with np.errstate(invalid="ignore"):
+        diff = np.where(same_special, 0.0, np.abs(a64 - e64))
+    diff[np.isnan(diff)] = np.inf  # a NaN where a number was expected (or the reverse)
+    bad = diff > atol + rtol * np.abs(np.nan_to_num(e64))
     if bad.any():
-        rel = diff / np.maximum(np.abs(e64), 1e-30)
-        i = np.unravel_index(np.nanargmax(np.where(bad, diff, -1.0)), a.shape)
+        rel = diff / np.maximum(np.abs(np.nan_to_num(e64)), 1e-30)
+        i = tuple(int(j) for j in np.unravel_index(np.argmax(np.where(bad, diff, -1.0)), a.shape))
         raise AssertionError(
             f"{name}: {int(bad.sum())} of {a.size} values outside tolerance (rtol={rtol:g}, atol={atol:g}); "
-            f"max abs diff {np.nanmax(diff):.3g}, max rel diff {np.nanmax(rel):.3g}; "
-            f"worst at {i}: {a[i]!r} vs expected {e[i]!r}")
+            f"max abs diff {diff.max():.3g}, max rel diff {rel.max():.3g}; "
+            f"worst at {i}: {a[i].item()!r} vs expected {e[i].item()!r}")
 
 
 def numerical_grad(f, x, eps=1e-6):

@@ -1,0 +1,96 @@
+"""Chapter 00 benchmark: axpy and rowsum in numpy, c and cuda (when a GPU is present).
+
+    python chapters/00_setup/bench.py [--quick]
+
+Both ops are memory-bound: they do one or two flops per float they read, so
+the number that matters is bandwidth — bytes moved per second. The table
+shows the time, the effective bandwidth and the speed-up over NumPy, all
+measured in this one run. The emulator is never timed (it is a correctness
+tool, thousands of times slower than a GPU).
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+import pystory
+from pystory.bench import available, best_time, figure_path, machine, markdown_table, rng_array
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def cases(quick):
+    axpy_sizes = [10_000, 1_000_000] if quick else [10_000, 1_000_000, 16_000_000]
+    rowsum_shapes = [(1024, 256), (256, 16384)] if quick else [(1024, 256), (4096, 4096), (256, 65536)]
+    return axpy_sizes, rowsum_shapes
+
+
+def run(quick=False):
+    names = available(["numpy", "c", "cuda"])
+    axpy_sizes, rowsum_shapes = cases(quick)
+    rows, points = [], {}
+    for n in axpy_sizes:
+        x, y = rng_array(n, seed=1), rng_array(n, seed=2)
+        nbytes = 3 * 4 * n  # read x, y; write out
+        base = None
+        for name in names:
+            be = pystory.backend(name)
+            xd, yd = be.asarray(x), be.asarray(y)
+            t = best_time(lambda: be.axpy(2.0, xd, yd), be)
+            base = base or t
+            rows.append([f"axpy n={n:,}", name, t * 1e3, nbytes / t / 1e9, base / t])
+            points.setdefault(("axpy", name), []).append((nbytes, nbytes / t / 1e9))
+    for R, C in rowsum_shapes:
+        x = rng_array((R, C), seed=3)
+        nbytes = 4 * (R * C + R)
+        base = None
+        variants = []
+        for name in names:
+            if name == "cuda":
+                variants += [("cuda " + v, name, {"version": v}) for v in ("naive", "warp", "block")]
+            else:
+                variants.append((name, name, {}))
+        for label, name, kw in variants:
+            be = pystory.backend(name)
+            xd = be.asarray(x)
+            t = best_time(lambda: be.rowsum(xd, **kw), be)
+            base = base or t
+            rows.append([f"rowsum {R}x{C}", label, t * 1e3, nbytes / t / 1e9, base / t])
+            points.setdefault(("rowsum", label), []).append((nbytes, nbytes / t / 1e9))
+    return rows, points
+
+
+def plot(points, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, op in zip(axes, ("axpy", "rowsum")):
+        for (o, label), pts in points.items():
+            if o == op:
+                ax.plot([p[0] / 1e6 for p in pts], [p[1] for p in pts], "o-", label=label)
+        ax.set_xscale("log")
+        ax.set_xlabel("MB moved")
+        ax.set_ylabel("effective bandwidth (GB/s)")
+        ax.set_title(op)
+        ax.legend()
+    fig.suptitle(f"chapter 00 — {machine()}", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="small sizes only")
+    a = p.parse_args(argv)
+    rows, points = run(a.quick)
+    print(f"machine: {machine()}")
+    print(markdown_table(["op", "implementation", "time (ms)", "GB/s", "speed-up vs numpy"], rows))
+    path = figure_path(HERE, "bench.png")
+    plot(points, path)
+    print(f"plot: {os.path.relpath(path)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -227,6 +227,10 @@ def _run_one(argv):
     ch, index, path = argv[0], int(argv[1]), argv[2]
     task = load_tasks(ch)[index]
     print(json.dumps(run_task(task, path, gpu="--gpu" in argv)))
+    # Leave at once: a learner's OpenMP library may still have worker threads
+    # that would crash while Python unloads it, after the result is printed.
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,13 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+# Idle OpenMP threads spin by default while they wait for the next parallel
+# loop; on a laptop or a shared 2-core machine that steals the cores other
+# work needs (even NumPy's). Passive waiting costs a few microseconds per loop.
+# It must be set before the extension (and so libgomp) is loaded.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+
 class BackendUnavailable(RuntimeError):
     """A backend that cannot run on this machine; the message says why and what to do."""
 

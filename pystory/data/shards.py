@@ -1,0 +1,137 @@
+"""Token shards: a tokenized corpus on disk, read back with np.memmap.
+
+File format (all integers little-endian)
+----------------------------------------
+    offset  size   what
+    0       256    header: 64 uint32 values
+                     [0] magic       0x59545350 (the bytes b"PSTY")
+                     [1] version     1
+                     [2] vocab_size  number of token ids (ids are 0..vocab_size-1)
+                     [3] n_tokens    low 32 bits of the token count
+                     [4] n_tokens    high 32 bits of the token count
+                     [5] width       bytes per token: 2 (uint16) or 4 (uint32)
+                     [6] eot_id      id of <|endoftext|>, or 0xFFFFFFFF if none
+                     [7..63]         0 (reserved)
+    256     n*width  the tokens, uint16 when vocab_size <= 65536, else uint32
+
+Why this way: a fixed 256-byte header keeps the tokens aligned and lets
+`np.memmap(path, offset=256)` view a multi-gigabyte shard without reading it;
+uint16 halves the size for every vocabulary up to 65,536 (the byte tokenizer's
+257 and chapter 01's BPE at 4,096 alike), so the format does not change when
+BPE arrives. The reader checks everything it can without reading the tokens:
+truncated header, magic, version, width, size, vocabulary.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from pystory.data.corpus import make_readable
+
+MAGIC = 0x59545350            # b"PSTY" read as a little-endian uint32
+VERSION = 1
+HEADER_BYTES = 256
+HEADER_INTS = HEADER_BYTES // 4
+NO_EOT = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class ShardHeader:
+    version: int
+    vocab_size: int
+    n_tokens: int
+    width: int                # bytes per token
+    eot_id: int | None
+
+    @property
+    def dtype(self):
+        return np.dtype("<u2") if self.width == 2 else np.dtype("<u4")
+
+
+def token_dtype(vocab_size: int) -> np.dtype:
+    """uint16 when every id fits in 16 bits, else uint32."""
+    return np.dtype("<u2") if vocab_size <= 65536 else np.dtype("<u4")
+
+
+def write_shard(path, tokens, vocab_size: int, eot_id: int | None = None) -> ShardHeader:
+    """Write tokens (any integer array, shape (n,)) as a shard, atomically.
+
+    Raises ValueError when a token is outside [0, vocab_size).
+    """
+    path = os.fspath(path)
+    tokens = np.asarray(tokens)
+    if tokens.ndim != 1:
+        raise ValueError(f"write_shard({path}): tokens must be 1-D, got shape {tokens.shape}")
+    if tokens.size and not np.issubdtype(tokens.dtype, np.integer):
+        raise ValueError(f"write_shard({path}): tokens must be integers, got {tokens.dtype}")
+    if not 1 <= vocab_size < 2 ** 32:
+        raise ValueError(f"write_shard({path}): vocab_size must be in [1, 2**32), got {vocab_size}")
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab_size):
+        raise ValueError(f"write_shard({path}): token ids must be in [0, {vocab_size}), "
+                         f"got min {tokens.min()} max {tokens.max()}")
+    if eot_id is not None and not 0 <= eot_id < vocab_size:
+        raise ValueError(f"write_shard({path}): eot_id {eot_id} outside [0, {vocab_size})")
+    dtype = token_dtype(vocab_size)
+    n = int(tokens.size)
+    header = np.zeros(HEADER_INTS, dtype="<u4")
+    header[:7] = [MAGIC, VERSION, vocab_size, n & 0xFFFFFFFF, n >> 32, dtype.itemsize,
+                  NO_EOT if eot_id is None else eot_id]
+
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".bin")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(header.tobytes())
+            f.write(tokens.astype(dtype, copy=False).tobytes())
+        make_readable(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return ShardHeader(VERSION, vocab_size, n, dtype.itemsize, eot_id)
+
+
+def read_header(path, expected_vocab: int | None = None) -> ShardHeader:
+    """Read and validate a shard's header; ValueError names the file and the problem."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"shard not found: {path}")
+    size = os.path.getsize(path)
+    if size < HEADER_BYTES:
+        raise ValueError(f"{path}: truncated shard: {size} bytes, smaller than the {HEADER_BYTES}-byte header")
+    with open(path, "rb") as f:
+        h = np.frombuffer(f.read(HEADER_BYTES), dtype="<u4")
+    if h[0] != MAGIC:
+        raise ValueError(f"{path}: not a pystory shard: bad magic number {int(h[0]):#010x} "
+                         f"(expected {MAGIC:#010x})")
+    if h[1] != VERSION:
+        raise ValueError(f"{path}: unknown shard version {int(h[1])} (this reader knows version {VERSION})")
+    vocab, n, width, eot = int(h[2]), int(h[3]) | (int(h[4]) << 32), int(h[5]), int(h[6])
+    if width not in (2, 4) or width != token_dtype(vocab).itemsize:
+        raise ValueError(f"{path}: bad token width {width} for vocab size {vocab}")
+    expected_size = HEADER_BYTES + n * width
+    if size != expected_size:
+        what = "truncated" if size < expected_size else "too long"
+        raise ValueError(f"{path}: {what}: header says {n} tokens ({expected_size} bytes) "
+                         f"but the file has {size} bytes")
+    if expected_vocab is not None and vocab != expected_vocab:
+        raise ValueError(f"{path}: vocab mismatch: shard has vocab size {vocab}, "
+                         f"expected {expected_vocab} (tokenized with another tokenizer?)")
+    return ShardHeader(int(h[1]), vocab, n, width, None if eot == NO_EOT else eot)
+
+
+def read_shard(path, expected_vocab: int | None = None):
+    """(tokens, header): tokens is a read-only np.memmap of shape (n_tokens,)."""
+    header = read_header(path, expected_vocab)
+    if header.n_tokens == 0:                 # np.memmap cannot map zero bytes
+        tokens = np.zeros(0, header.dtype)
+        tokens.flags.writeable = False
+        return tokens, header
+    tokens = np.memmap(os.fspath(path), dtype=header.dtype, mode="r",
+                       offset=HEADER_BYTES, shape=(header.n_tokens,))
+    return tokens, header

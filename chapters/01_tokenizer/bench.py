@@ -1,0 +1,188 @@
+"""Chapter 01 benchmark: BPE training time and encoding throughput.
+
+    .venv/bin/python chapters/01_tokenizer/bench.py                 # 20,000 stories, 1 thread
+    .venv/bin/python chapters/01_tokenizer/bench.py --stories 2000 --threads 2
+
+Rows: numpy, c, cuda (when a GPU is present) and, when installed, HF
+`tokenizers` (a byte-level BPE trained to the same vocab size) and `tiktoken`
+(an Encoding built from OUR merges and our split pattern: same ids, other
+code). Every implementation gets the same thread count (--threads), set
+before any library starts its thread pool. Training times include
+pre-tokenization and word counting for every row. The emu backend is never timed.
+"""
+import argparse
+import os
+import sys
+import time
+
+ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+ap.add_argument("--stories", type=int, default=20000, help="storyworld stories in the corpus")
+ap.add_argument("--threads", type=int, default=1, help="threads for every implementation")
+ap.add_argument("--vocabs", default="1024,4096")
+ap.add_argument("--numpy-bytes", type=int, default=300_000,
+                help="the NumPy reference encodes only this prefix (it is slow)")
+ap.add_argument("--repeat", type=int, default=3)
+ap.add_argument("--scale", action="store_true",
+                help="instead: the c backend on ~136 MB of Zipfian random words, vocab 32,768")
+args = ap.parse_args()
+for var in ("OMP_NUM_THREADS", "RAYON_NUM_THREADS"):
+    os.environ[var] = str(args.threads)
+os.environ["TOKENIZERS_PARALLELISM"] = "true" if args.threads > 1 else "false"
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import pystory  # noqa: E402
+from pystory.data.storyworld import generate_stories  # noqa: E402
+from pystory.tokenizer import EOT, SPLIT_PATTERN_STR, BPETokenizer  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIG = os.path.join(HERE, "figures")
+
+
+def best_of(fn, repeat):
+    fn()  # warm-up (compiles kernels, fills caches)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), out
+
+
+def available(name):
+    try:
+        pystory.backend(name)
+        return True
+    except pystory.BackendUnavailable:
+        return False
+
+
+def scale():
+    """The C trainer at scale: 17M words drawn (Zipf, s = 1.1) from 300,000 random words."""
+    rng = np.random.default_rng(0)
+    lex = ["".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), rng.integers(2, 12))) for _ in range(300_000)]
+    idx = np.minimum(rng.zipf(1.1, 17_000_000), len(lex)) - 1
+    text = " ".join(lex[i] for i in idx).encode()
+    t0 = time.perf_counter()
+    tok = BPETokenizer.train(text, 32768, backend="c")
+    t1 = time.perf_counter()
+    ids = tok.encode(text, backend="c")
+    t2 = time.perf_counter()
+    print(f"scale: {len(text) / 1e6:.0f} MB, c backend, {args.threads} thread(s): {len(tok.merges)} merges "
+          f"in {t1 - t0:.2f} s; encode {len(text) / 1e6 / (t2 - t1):.1f} MB/s ({len(text) / ids.size:.2f} bytes/token)")
+
+
+def main():
+    if args.scale:
+        return scale()
+    vocabs = [int(v) for v in args.vocabs.split(",")]
+    stories = generate_stories(args.stories, seed=0)
+    text = EOT.join(stories)
+    data = text.encode()
+    mb = len(data) / 1e6
+    print(f"corpus: {args.stories:,} storyworld stories, {mb:.1f} MB; threads: {args.threads}")
+    backends = [b for b in ("numpy", "c", "cuda") if available(b)]
+    try:
+        import tokenizers
+    except ImportError:
+        tokenizers = None
+    try:
+        import tiktoken
+    except ImportError:
+        tiktoken = None
+
+    rows = []  # (what, implementation, seconds, unit value)
+    toks = {}
+    for V in vocabs:
+        for be in backends:
+            rep = 1 if be == "numpy" else args.repeat
+            t, tok = best_of(lambda be=be: BPETokenizer.train(data, V, backend=be), rep)
+            toks[V, be] = tok
+            rows.append((f"train vocab {V}", be, t))
+            print(f"train V={V:5d} {be:10s} {t:8.3f} s")
+        if tokenizers is not None:
+            from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+            def hf_train(V=V):
+                hf = Tokenizer(models.BPE())
+                hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+                trainer = trainers.BpeTrainer(vocab_size=V, special_tokens=[EOT], show_progress=False,
+                                              initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+                hf.train_from_iterator(stories, trainer=trainer)
+                return hf
+            t, hf = best_of(hf_train, args.repeat)
+            toks[V, "tokenizers"] = hf
+            rows.append((f"train vocab {V}", "tokenizers", t))
+            print(f"train V={V:5d} {'tokenizers':10s} {t:8.3f} s")
+
+    V = vocabs[-1]
+    tok = toks[V, "c"] if (V, "c") in toks else toks[V, backends[0]]
+    for be in backends:
+        sample = data[:args.numpy_bytes] if be == "numpy" else data
+        t, ids = best_of(lambda be=be, s=sample: tok.encode(s, backend=be), 1 if be == "numpy" else args.repeat)
+        rows.append((f"encode (MB/s, vocab {V})", be, len(sample) / 1e6 / t))
+        print(f"encode {be:10s} {len(sample) / 1e6 / t:8.2f} MB/s  ({len(sample) / ids.size:.2f} bytes/token)")
+    if tiktoken is not None:
+        ranks = {tok.vocab[i]: i for i in range(tok.eot_id)}
+        enc = tiktoken.Encoding("pystory", pat_str=SPLIT_PATTERN_STR, mergeable_ranks=ranks,
+                                special_tokens={EOT: tok.eot_id})
+        t, ids = best_of(lambda: enc.encode(text, allowed_special="all"), args.repeat)
+        same = ids == tok.encode(data, backend="c").tolist()
+        rows.append((f"encode (MB/s, vocab {V})", "tiktoken", mb / t))
+        print(f"encode {'tiktoken':10s} {mb / t:8.2f} MB/s  (same ids as ours: {same})")
+    if tokenizers is not None and (V, "tokenizers") in toks:
+        hf = toks[V, "tokenizers"]
+        t, _ = best_of(lambda: hf.encode_batch(stories), args.repeat)
+        rows.append((f"encode (MB/s, vocab {V})", "tokenizers", mb / t))
+        print(f"encode {'tokenizers':10s} {mb / t:8.2f} MB/s  (its own vocab, story by story)")
+
+    table = markdown(rows, mb)
+    print()
+    print(table)
+    os.makedirs(FIG, exist_ok=True)
+    with open(os.path.join(FIG, "bench.md"), "w") as f:
+        f.write(table + "\n")
+    plot(rows)
+
+
+def markdown(rows, mb):
+    import platform
+    lines = [f"Corpus: {args.stories:,} storyworld stories ({mb:.1f} MB), {args.threads} thread(s); "
+             f"{platform.machine()}, {os.cpu_count()} CPU(s) visible, {time.strftime('%Y-%m-%d')}. "
+             f"`python chapters/01_tokenizer/bench.py --stories {args.stories} --threads {args.threads}`",
+             "", "| what | implementation | result | vs c |", "|---|---|---:|---:|"]
+    by = {(w, i): v for w, i, v in rows}
+    for what, impl, v in rows:
+        c = by.get((what, "c"))
+        if what.startswith("train"):
+            res, ratio = f"{v:.3f} s", (f"{v / c:.2f}x the time" if c else "")
+        else:
+            res, ratio = f"{v:.2f} MB/s", (f"{v / c:.2f}x the speed" if c else "")
+        lines.append(f"| {what} | {impl} | {res} | {ratio} |")
+    return "\n".join(lines)
+
+
+def plot(rows):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    groups = list(dict.fromkeys(w for w, _, _ in rows))
+    fig, axes = plt.subplots(1, len(groups), figsize=(4 * len(groups), 3.2))
+    for ax, g in zip(np.atleast_1d(axes), groups):
+        items = [(i, v) for w, i, v in rows if w == g]
+        ax.bar([i for i, _ in items], [v for _, v in items], color="tab:blue")
+        ax.set_title(g, fontsize=9)
+        ax.set_ylabel("seconds" if g.startswith("train") else "MB/s")
+        ax.set_yscale("log")
+        ax.tick_params(axis="x", labelsize=8, rotation=30)
+    fig.tight_layout()
+    fig.savefig(os.path.join(FIG, "bench.png"), dpi=120)
+    print(f"wrote {os.path.relpath(os.path.join(FIG, 'bench.png'))}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+// Chapter 02: word2vec's skip-gram with negative sampling, one minibatch step.
+//
+// The semantics are those of pystory/word2vec.py: every gradient is computed
+// from the weights at the start of the step, then all updates are applied
+// (summed where a word occurs more than once). Three phases:
+//   1. per pair b (parallel): scores, g = sigmoid(s) - label, the loss, and
+//      dv[b] = sum_j g[b, j] * w_out[j]   (reads only: pairs are independent)
+//   2. w_out[j] -= lr * g[b, j] * w_in[center_b]   for every pair and output word
+//   3. w_in[center_b] -= lr * dv[b]
+// Phases 2 and 3 write rows that several pairs share, so OpenMP splits the
+// *columns* (each thread owns a slice of the D dimensions of every row) and
+// every thread walks the pairs in order: no races, no atomics, and the sums
+// happen in the same order as NumPy's np.add.at.
+#include <math.h>
+#include "word2vec.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#define THREAD_ID() omp_get_thread_num()
+#define NUM_THREADS() omp_get_num_threads()
+#else
+#define THREAD_ID() 0
+#define NUM_THREADS() 1
+#endif
+
+// Stable for any s: exp of a non-positive number never overflows.
+static inline float sigmoidf(float s) {
+    float e = expf(-fabsf(s));
+    return s >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
+
+// log(1 + exp(x)) without overflow.
+static inline float softplusf(float x) {
+    return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+}
+
+static inline int output_word(const int* contexts, const int* negatives, int K, int b, int j) {
+    return j == 0 ? contexts[b] : negatives[(long)b * K + (j - 1)];
+}
+
+float sgns_step(float* restrict w_in, float* restrict w_out, const int* restrict centers,
+                const int* restrict contexts, const int* restrict negatives, float lr,
+                float* restrict scratch, int V, int B, int K, int D) {
+    (void)V;  // the binding checked every id against V
+    if (B <= 0) return 0.0f;
+    int J = K + 1;                              // output words per pair: the context, then K negatives
+    float* g = scratch;                         // (B, J)  d loss / d score
+    float* loss = g + (long)B * J;              // (B,)    the loss of each pair
+    float* dv = loss + B;                       // (B, D)  d loss / d w_in[center]
+
+    // Phase 1: one pair per iteration, reads only.
+    #pragma omp parallel for schedule(static) if ((long)B * J * D > (1 << 15))
+    for (int b = 0; b < B; b++) {
+        const float* v = w_in + (long)centers[b] * D;
+        float* dvb = dv + (long)b * D;
+        for (int d = 0; d < D; d++) dvb[d] = 0.0f;
+        float lb = 0.0f;
+        for (int j = 0; j < J; j++) {
+            const float* u = w_out + (long)output_word(contexts, negatives, K, b, j) * D;
+            float s = 0.0f;
+            #pragma omp simd reduction(+ : s)
+            for (int d = 0; d < D; d++) s += v[d] * u[d];
+            float label = j == 0 ? 1.0f : 0.0f;
+            g[(long)b * J + j] = sigmoidf(s) - label;
+            lb += j == 0 ? softplusf(-s) : softplusf(s);   // -log sigmoid(s) or -log sigmoid(-s)
+            float gj = g[(long)b * J + j];
+            #pragma omp simd
+            for (int d = 0; d < D; d++) dvb[d] += gj * u[d];
+        }
+        loss[b] = lb;
+    }
+
+    // Phases 2 and 3: each thread owns columns [d0, d1) of every row of both
+    // matrices. Phase 2 reads w_in's columns [d0, d1) before phase 3 (of the
+    // same thread) changes them, so no barrier is needed between the phases.
+    #pragma omp parallel if ((long)B * J * D > (1 << 15))
+    {
+        int nth = NUM_THREADS(), tid = THREAD_ID();
+        int lines = (D + 15) / 16, per = (lines + nth - 1) / nth;   // 16 floats = one cache line
+        int d0 = tid * per * 16 < D ? tid * per * 16 : D;
+        int d1 = (tid + 1) * per * 16 < D ? (tid + 1) * per * 16 : D;
+        for (int b = 0; b < B; b++) {
+            const float* v = w_in + (long)centers[b] * D;
+            for (int j = 0; j < J; j++) {
+                float coef = -lr * g[(long)b * J + j];
+                float* u = w_out + (long)output_word(contexts, negatives, K, b, j) * D;
+                #pragma omp simd
+                for (int d = d0; d < d1; d++) u[d] += coef * v[d];
+            }
+        }
+        for (int b = 0; b < B; b++) {
+            float* v = w_in + (long)centers[b] * D;
+            const float* dvb = dv + (long)b * D;
+            #pragma omp simd
+            for (int d = d0; d < d1; d++) v[d] += -lr * dvb[d];
+        }
+    }
+
+    double total = 0.0;                         // in pair order: the same sum on every run
+    for (int b = 0; b < B; b++) total += loss[b];
+    return (float)(total / B);
+}

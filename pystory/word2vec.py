@@ -1,0 +1,236 @@
+"""Chapter 02: word2vec — skip-gram with negative sampling (Mikolov et al., 2013).
+
+Each word w has two vectors: w_in[w] (as a center word) and w_out[w] (as a
+context word). For a center c and a word o seen near it, the model should
+score s = w_in[c] . w_out[o] high; for K "negative" words drawn at random
+(from the unigram distribution raised to 0.75) it should score low:
+
+    loss(c, o, n_1..n_K) = -log sigma(w_in[c] . w_out[o]) - sum_k log sigma(-w_in[c] . w_out[n_k])
+
+Its gradient with respect to the score of output word j is g_j = sigma(s_j) - label_j
+(label 1 for the context, 0 for a negative), so
+
+    d w_out[j] = g_j * w_in[c]          d w_in[c] = sum_j g_j * w_out[j]
+
+The op (the same name in csrc/word2vec.c and cuda/word2vec.cu):
+
+    sgns_step(w_in, w_out, centers, contexts, negatives, lr) -> loss
+
+    w_in, w_out: (V, D) float32, updated IN PLACE
+    centers, contexts: (B,) int32; negatives: (B, K) int32
+    lr: the step size per pair, as in word2vec's C code
+    returns the mean loss of the B pairs, computed before the update.
+
+One step is one minibatch of SGD on the SUM of the B pair losses: every
+gradient is computed from the weights as they were at the start of the step,
+and then all updates are applied (a word that occurs several times in the
+batch gets the sum of its updates). That makes the result independent of
+the order of the pairs up to float rounding, so NumPy, C (which sums in the
+same order as NumPy) and CUDA (which adds with atomics) agree to float
+tolerance. The original word2vec instead updates after every pair, in
+parallel threads without locks ("Hogwild").
+
+The data side (pure NumPy, drawing every random number from Philox):
+    build_vocab(words, min_count)           -> Vocab: words by frequency, counts, id of each word
+    keep_probability(counts, t)             word2vec's subsampling of frequent words
+    unigram_table(counts, size, power)      the table negatives are drawn from
+    skipgram_pairs(ids, window, rng)        (center, context) pairs with word2vec's shrinking window
+    train(...)                              the loop, on any backend
+    nearest(...), analogy(...)              what the vectors learned
+"""
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from pystory.philox import Philox
+
+__all__ = ["sgns_step"]
+
+
+def sigmoid(s):
+    # Stable for any s: exp of a non-positive number never overflows.
+    e = np.exp(-np.abs(s))
+    return np.where(s >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def softplus(x):
+    # log(1 + exp(x)) without overflow: max(x, 0) + log(1 + exp(-|x|)).
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def sgns_loss(w_in, w_out, centers, contexts, negatives):
+    """The SUM over the batch of the pair losses (what sgns_step descends)."""
+    v = w_in[centers]                                           # (B, D)
+    out_ids = np.concatenate([contexts[:, None], negatives], 1)  # (B, 1 + K)
+    s = np.einsum("bd,bkd->bk", v, w_out[out_ids])              # (B, 1 + K) scores
+    return softplus(-s[:, 0]).sum() + softplus(s[:, 1:]).sum()
+
+
+def sgns_step(w_in, w_out, centers, contexts, negatives, lr):
+    # w_in, w_out: (V, D); centers, contexts: (B,); negatives: (B, K) -> mean loss (float)
+    V = w_in.shape[0]
+    for name, ids in (("centers", centers), ("contexts", contexts), ("negatives", negatives)):
+        if ids.size and (ids.min() < 0 or ids.max() >= V):
+            raise ValueError(f"sgns_step: argument '{name}' holds a word id outside [0, {V})")
+    B = centers.shape[0]
+    if B == 0:
+        return 0.0
+    dt = w_in.dtype.type
+    v = w_in[centers]                                            # (B, D)    center vectors
+    out_ids = np.concatenate([contexts[:, None], negatives], 1)  # (B, 1+K)  the context, then the negatives
+    u = w_out[out_ids]                                           # (B, 1+K, D)
+    s = np.einsum("bd,bkd->bk", v, u)                            # (B, 1+K)  scores
+    label = np.zeros_like(s)
+    label[:, 0] = 1
+    g = sigmoid(s) - label                                       # d loss / d s
+    loss = softplus(-s[:, 0]) + softplus(s[:, 1:]).sum(axis=1)   # (B,) per pair
+    dv = np.einsum("bk,bkd->bd", g, u)                           # d loss / d w_in[center]
+    coef = dt(-lr) * g                                           # (B, 1+K)
+    # The scatter-adds of chapter 02's embedding backward, applied in place:
+    np.add.at(w_out, out_ids.reshape(-1), (coef[:, :, None] * v[:, None, :]).reshape(-1, v.shape[1]))
+    np.add.at(w_in, centers, dt(-lr) * dv)
+    return float(loss.astype(np.float64).mean())
+
+
+# --- the data side -------------------------------------------------------------
+
+@dataclass
+class Vocab:
+    words: list          # id -> word, most frequent first
+    counts: np.ndarray   # id -> count in the corpus (int64)
+    index: dict          # word -> id
+
+    def __len__(self):
+        return len(self.words)
+
+    def encode(self, words):
+        """Ids of the words that are in the vocabulary (others are dropped, as word2vec does)."""
+        ix = self.index
+        return np.array([ix[w] for w in words if w in ix], dtype=np.int32)
+
+
+def tokenize(text):
+    """Lower-case words; punctuation and the story separator are dropped."""
+    import re
+    return re.findall(r"[a-z']+", text.replace("<|endoftext|>", " ").lower())
+
+
+def build_vocab(words, min_count=5):
+    counts = Counter(words)
+    kept = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+    return Vocab(kept, np.array([counts[w] for w in kept], np.int64), {w: i for i, w in enumerate(kept)})
+
+
+def keep_probability(counts, t=1e-3):
+    """word2vec's subsampling: a word of frequency f = count / total is kept
+    with probability (sqrt(f / t) + 1) * t / f (capped at 1). Words much more
+    frequent than t ("the", "a") are mostly dropped: they carry little meaning
+    and would dominate the pairs; rare words are always kept."""
+    f = counts / counts.sum()
+    return np.minimum(1.0, (np.sqrt(f / t) + 1) * t / f)
+
+
+def subsample(ids, counts, rng, t=1e-3):
+    """The ids that survive subsampling, in order (draws len(ids) uniforms from rng)."""
+    keep = keep_probability(counts, t).astype(np.float32)
+    return ids[rng.uniform(ids.size) < keep[ids]]
+
+
+def unigram_table(counts, size=1_000_000, power=0.75):
+    """An int32 table in which word i fills a share proportional to count_i^power.
+    A uniform index into it draws a negative; 0.75 lifts rare words a little
+    above their frequency, which the paper found works best."""
+    p = counts.astype(np.float64) ** power
+    ends = np.round(np.cumsum(p) / p.sum() * size).astype(np.int64)
+    return np.repeat(np.arange(len(counts), dtype=np.int32), np.diff(np.concatenate([[0], ends])))
+
+
+def skipgram_pairs(ids, window, rng):
+    """All (center, context) pairs of the id sequence, with word2vec's dynamic
+    window: for each center a window b in [1, window] is drawn, and the words at
+    distance 1..b on both sides are its contexts (near words count more often).
+    Returns (centers, contexts), int32, in order of the center's position."""
+    n = ids.size
+    b = rng.randint(n, 1, window + 1)                            # (n,) window of each center
+    pos = np.arange(n)
+    cs, xs = [], []
+    for d in range(1, window + 1):
+        for sign in (-1, 1):
+            j = pos + sign * d
+            ok = (d <= b) & (j >= 0) & (j < n)
+            cs.append(pos[ok])
+            xs.append(j[ok])
+    c, x = np.concatenate(cs), np.concatenate(xs)
+    order = np.argsort(c, kind="stable")
+    return ids[c[order]].astype(np.int32), ids[x[order]].astype(np.int32)
+
+
+def init_weights(V, D, seed=0):
+    """word2vec's initialisation: w_in uniform in [-0.5/D, 0.5/D), w_out zero."""
+    w_in = (Philox(seed).uniform(V * D).reshape(V, D) - np.float32(0.5)) / np.float32(D)
+    return w_in, np.zeros((V, D), np.float32)
+
+
+def train(ids, counts, *, dim=64, window=5, negatives=5, epochs=1, lr=0.025, batch=512,
+          sample=1e-3, seed=0, backend=None, log_every=0, table_size=1_000_000):
+    """Train skip-gram with negative sampling on the id sequence `ids`.
+
+    Every random choice (subsampling, windows, negatives, the initial weights)
+    comes from Philox(seed), so two backends given the same seed see the same
+    batches and make the same updates up to float rounding. The learning rate
+    falls linearly to lr * 1e-4 over the run, as in word2vec.
+    Returns (w_in, w_out, losses): the weights as NumPy arrays and the mean
+    loss of every batch.
+    """
+    import pystory
+    be = backend if backend is not None else pystory.backend("numpy")
+    if isinstance(be, str):
+        be = pystory.backend(be)
+    V = len(counts)
+    rng = Philox(seed, offset=2**40)        # words 0 .. 2^40 are left to init_weights
+    table = unigram_table(counts, table_size)
+    w_in, w_out = init_weights(V, dim, seed)
+    w_in, w_out = be.asarray(w_in), be.asarray(w_out)
+    losses = []
+    kept_estimate = int(keep_probability(counts, sample)[ids].sum()) * epochs
+    total_pairs = max(1, kept_estimate * (window + 1))   # 2 * E[b] = window + 1 pairs per kept word
+    done = 0
+    for _ in range(epochs):
+        kept = subsample(ids, counts, rng, sample)
+        centers, contexts = skipgram_pairs(kept, window, rng)
+        chunk = batch * 256      # draw the negatives of 256 batches at once: fewer, larger Philox calls
+        for start in range(0, centers.size, batch):
+            if start % chunk == 0:
+                m = min(chunk, centers.size - start)
+                negs = table[rng.randint(m * negatives, 0, table.size)].reshape(m, negatives)
+            c, x = centers[start:start + batch], contexts[start:start + batch]
+            neg = negs[start % chunk:start % chunk + c.size]
+            step_lr = lr * max(1e-4, 1 - done / total_pairs)
+            loss = be.sgns_step(w_in, w_out, be.asarray(c), be.asarray(x), be.asarray(neg), step_lr)
+            losses.append(loss)
+            done += c.size
+            if log_every and len(losses) % log_every == 0:
+                print(f"  batch {len(losses):6d}  pairs {done:9d}  lr {step_lr:.4f}  loss {np.mean(losses[-log_every:]):.4f}")
+    return be.to_numpy(w_in), be.to_numpy(w_out), np.array(losses)
+
+
+def normalize(w):
+    return w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)
+
+
+def nearest(w, vocab, word, k=5):
+    """The k words whose vectors have the highest cosine similarity to `word`'s."""
+    wn = normalize(w)
+    sims = wn @ wn[vocab.index[word]]
+    order = [i for i in np.argsort(-sims) if vocab.words[i] != word][:k]
+    return [(vocab.words[i], float(sims[i])) for i in order]
+
+
+def analogy(w, vocab, a, b, c, k=3):
+    """a is to b as c is to ?: the words nearest to b - a + c (a, b, c excluded)."""
+    wn = normalize(w)
+    q = wn[vocab.index[b]] - wn[vocab.index[a]] + wn[vocab.index[c]]
+    sims = wn @ (q / np.linalg.norm(q))
+    order = [i for i in np.argsort(-sims) if vocab.words[i] not in (a, b, c)][:k]
+    return [(vocab.words[i], float(sims[i])) for i in order]

@@ -1,0 +1,419 @@
+// Chapter 03: softmax and causal multi-head attention in C.
+//
+// Layout (GPT-2, llm.c): qkv is (B, T, 3C) row-major; for token (b, t) the
+// query of head h is the hs floats at qkv[(b*T + t)*3C + h*hs], its key at
+// + C, its value at + 2C. So one head's q (or k, or v) row is contiguous:
+// every inner loop over the head dimension d streams through memory.
+// out is (B, T, C) with the heads side by side.
+//
+// Two versions of attention, as in the NumPy reference pystory/attention.py:
+//   naive  stores the (T, T) probabilities att of every head (B*NH*T*T floats);
+//   flash  walks over tiles of keys with an online softmax, keeps only one
+//          tile of scores per thread, and saves the row log-sum-exp lse
+//          (B*NH*T floats) from which the backward recomputes each tile.
+// The caller owns every buffer; nothing here allocates (tiles live on the stack).
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "attention.h"
+
+// The flash tiles: BQ query rows meet BK keys at a time. HS_MAX bounds the
+// head size so that the tiles fit on the stack (the binding checks it).
+#define BQ 32
+#define BK 32
+#define HS_MAX 256
+
+static inline int min_int(int a, int b) { return a < b ? a : b; }
+
+// exp(x) for x <= 0, written so that the compiler can vectorize a loop of
+// them (libm's expf is a function call per element: ~3 ns, this ~0.4 ns with
+// AVX-512 on the benchmark machine). Cephes' method: x = n ln2 + r with
+// |r| <= ln2/2, exp(r) by a degree-6 polynomial, 2^n built directly in the
+// float's exponent bits. Relative error ~1e-7 (float rounding); inputs below
+// -87 (where exp underflows anyway) return ~1e-38 instead of 0.
+// The clamps are ternaries, not fmaxf: GCC vectorizes those.
+static inline float exp_fast(float x) {
+    x = x > -87.0f ? x : -87.0f;
+    x = x < 88.0f ? x : 88.0f;
+    float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;  // round(x / ln2): 1.5 * 2^23 trick
+    float r = x - n * 0.693359375f;                          // ln2 in two parts, so r stays exact
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;                 // the float 2^n
+    float two_n;
+    memcpy(&two_n, &bits, sizeof two_n);
+    return p * two_n;
+}
+
+// --- softmax ------------------------------------------------------------------
+
+// y[r, :] = softmax(x[r, :]), x: (R, N). Three passes over a row that sits in
+// cache: the max (for stability: every exponent is <= 0), the exponentials
+// and their sum, the division.
+void softmax_forward(float* restrict y, const float* restrict x, int R, int N) {
+    #pragma omp parallel for if ((long)R * N > (1 << 15))
+    for (int r = 0; r < R; r++) {
+        const float* xr = x + (long)r * N;
+        float* yr = y + (long)r * N;
+        float maxv = -INFINITY;
+        #pragma omp simd reduction(max : maxv)
+        for (int i = 0; i < N; i++) maxv = xr[i] > maxv ? xr[i] : maxv;
+        float sum = 0.0f;
+        #pragma omp simd reduction(+ : sum)
+        for (int i = 0; i < N; i++) {
+            yr[i] = exp_fast(xr[i] - maxv);
+            sum += yr[i];
+        }
+        float inv = 1.0f / sum;
+        #pragma omp simd
+        for (int i = 0; i < N; i++) yr[i] *= inv;
+    }
+}
+
+// dx[r, i] = y[r, i] * (dy[r, i] - sum_j dy[r, j] * y[r, j])
+void softmax_backward(float* restrict dx, const float* restrict dy, const float* restrict y, int R, int N) {
+    #pragma omp parallel for if ((long)R * N > (1 << 15))
+    for (int r = 0; r < R; r++) {
+        const float* dyr = dy + (long)r * N;
+        const float* yr = y + (long)r * N;
+        float* dxr = dx + (long)r * N;
+        float dot = 0.0f;
+        #pragma omp simd reduction(+ : dot)
+        for (int i = 0; i < N; i++) dot += dyr[i] * yr[i];
+        #pragma omp simd
+        for (int i = 0; i < N; i++) dxr[i] = yr[i] * (dyr[i] - dot);
+    }
+}
+
+// --- naive attention ----------------------------------------------------------
+
+// out: (B, T, C), att: (B, NH, T, T) written (zeros above the diagonal).
+// One (b, h, t) query row per iteration: its scores against keys 0..t, the
+// softmax in place, then the weighted sum of the values. Rows are
+// independent; row t costs ~t, so OpenMP hands them out dynamically.
+void attention_forward_naive(float* restrict out, float* restrict att, const float* restrict qkv,
+                             int B, int T, int C, int NH) {
+    int C3 = 3 * C, hs = C / NH;
+    // multiply-adds of Q K^T under the mask: below ~0.05 ms of work, waking
+    // the other cores costs more than it saves, so small calls run serially
+    long work = (long)B * NH * T * (T + 1) / 2 * hs;
+    float scale = 1.0f / sqrtf((float)hs);
+    #pragma omp parallel for collapse(3) schedule(dynamic, 8) if (work > (1L << 18))
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            for (int t = 0; t < T; t++) {
+                const float* q = qkv + ((long)b * T + t) * C3 + h * hs;
+                float* arow = att + (((long)b * NH + h) * T + t) * T;
+                // S[t, t2] = scale * q . k_t2, for t2 <= t only (causal)
+                float maxv = -INFINITY;
+                for (int t2 = 0; t2 <= t; t2++) {
+                    const float* k = qkv + ((long)b * T + t2) * C3 + C + h * hs;
+                    float dot = 0.0f;
+                    #pragma omp simd reduction(+ : dot)
+                    for (int d = 0; d < hs; d++) dot += q[d] * k[d];
+                    arow[t2] = dot * scale;
+                    maxv = fmaxf(maxv, arow[t2]);
+                }
+                // P[t, :] = softmax(S[t, :]); the masked entries are 0
+                float sum = 0.0f;
+                #pragma omp simd reduction(+ : sum)
+                for (int t2 = 0; t2 <= t; t2++) {
+                    arow[t2] = exp_fast(arow[t2] - maxv);
+                    sum += arow[t2];
+                }
+                float inv = 1.0f / sum;
+                for (int t2 = 0; t2 <= t; t2++) arow[t2] *= inv;
+                for (int t2 = t + 1; t2 < T; t2++) arow[t2] = 0.0f;
+                // out[t] = sum_t2 P[t, t2] v_t2
+                float* o = out + ((long)b * T + t) * C + h * hs;
+                for (int d = 0; d < hs; d++) o[d] = 0.0f;
+                for (int t2 = 0; t2 <= t; t2++) {
+                    const float* v = qkv + ((long)b * T + t2) * C3 + 2 * C + h * hs;
+                    float a = arow[t2];
+                    #pragma omp simd
+                    for (int d = 0; d < hs; d++) o[d] += a * v[d];
+                }
+            }
+        }
+    }
+}
+
+// dqkv: (B, T, 3C) written; datt: (B, NH, T, T) scratch, holds dS afterwards.
+// One (b, h) per iteration: dK and dV of a key collect contributions from
+// every later query, so a head is owned by one thread and needs no atomics.
+void attention_backward_naive(float* restrict dqkv, float* restrict datt, const float* restrict dout,
+                              const float* restrict qkv, const float* restrict att,
+                              int B, int T, int C, int NH) {
+    int C3 = 3 * C, hs = C / NH;
+    // multiply-adds of Q K^T under the mask: below ~0.05 ms of work, waking
+    // the other cores costs more than it saves, so small calls run serially
+    long work = (long)B * NH * T * (T + 1) / 2 * hs;
+    float scale = 1.0f / sqrtf((float)hs);
+    #pragma omp parallel for collapse(2) if (work > (1L << 18))
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            for (int t = 0; t < T; t++) {  // this head's slices of dqkv start at zero
+                float* g = dqkv + ((long)b * T + t) * C3 + h * hs;
+                for (int d = 0; d < hs; d++) g[d] = g[C + d] = g[2 * C + d] = 0.0f;
+            }
+            for (int t = 0; t < T; t++) {
+                const float* arow = att + (((long)b * NH + h) * T + t) * T;
+                float* drow = datt + (((long)b * NH + h) * T + t) * T;
+                const float* dy = dout + ((long)b * T + t) * C + h * hs;
+                const float* q = qkv + ((long)b * T + t) * C3 + h * hs;
+                float* dq = dqkv + ((long)b * T + t) * C3 + h * hs;
+                // out = P V:  dP[t, t2] = dy . v_t2,  dv_t2 += P[t, t2] dy
+                for (int t2 = 0; t2 <= t; t2++) {
+                    const float* v = qkv + ((long)b * T + t2) * C3 + 2 * C + h * hs;
+                    float* dv = dqkv + ((long)b * T + t2) * C3 + 2 * C + h * hs;
+                    float dot = 0.0f, a = arow[t2];
+                    #pragma omp simd reduction(+ : dot)
+                    for (int d = 0; d < hs; d++) {
+                        dot += dy[d] * v[d];
+                        dv[d] += a * dy[d];
+                    }
+                    drow[t2] = dot;
+                }
+                // P = softmax(S):  dS = P * (dP - sum(P * dP)), times the scale of S
+                float pdp = 0.0f;
+                for (int t2 = 0; t2 <= t; t2++) pdp += arow[t2] * drow[t2];
+                for (int t2 = 0; t2 <= t; t2++) drow[t2] = arow[t2] * (drow[t2] - pdp) * scale;
+                for (int t2 = t + 1; t2 < T; t2++) drow[t2] = 0.0f;
+                // S = Q K^T:  dq_t += dS[t, t2] k_t2,  dk_t2 += dS[t, t2] q_t
+                for (int t2 = 0; t2 <= t; t2++) {
+                    const float* k = qkv + ((long)b * T + t2) * C3 + C + h * hs;
+                    float* dk = dqkv + ((long)b * T + t2) * C3 + C + h * hs;
+                    float ds = drow[t2];
+                    #pragma omp simd
+                    for (int d = 0; d < hs; d++) {
+                        dq[d] += ds * k[d];
+                        dk[d] += ds * q[d];
+                    }
+                }
+            }
+        }
+    }
+}
+
+// --- flash attention ----------------------------------------------------------
+
+// One (b, h, query tile) of the flash forward. `hs` is a compile-time
+// constant at each call site below (16, 32, 64, 128), so the loops over d
+// have fixed trip counts: the compiler unrolls them and keeps a row of acc
+// in vector registers. always_inline makes one specialised copy per head size.
+static inline __attribute__((always_inline)) void
+flash_forward_tile(float* restrict out, float* restrict lse, const float* restrict qkv,
+                   int b, int h, int it, int T, int C, int NH, const int hs) {
+    int C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    float kt[HS_MAX][BK];        // one key tile, transposed
+    float s[BQ][BK];             // one tile of scores, then of exp(s - m)
+    float acc[BQ][HS_MAX];       // running sum of exp(s - m) v, per query row
+    float m[BQ], l[BQ];
+    int i0 = it * BQ, nq = min_int(BQ, T - i0);
+    for (int i = 0; i < nq; i++) {
+        m[i] = -INFINITY;
+        l[i] = 0.0f;
+        for (int d = 0; d < hs; d++) acc[i][d] = 0.0f;
+    }
+    memset(kt, 0, sizeof(kt[0]) * hs);  // keys past T stay 0, never NaN
+    for (int j0 = 0; j0 < i0 + nq; j0 += BK) {
+        int nk = min_int(BK, i0 + nq - j0);
+        for (int j = 0; j < nk; j++) {
+            const float* k = qkv + ((long)b * T + j0 + j) * C3 + C + h * hs;
+            for (int d = 0; d < hs; d++) kt[d][j] = k[d];
+        }
+        for (int i = 0; i < nq; i++) {
+            int visible = min_int(nk, i0 + i - j0 + 1);  // keys j0 + j <= i0 + i
+            if (visible <= 0) continue;                  // the whole tile is in this row's future
+            const float* q = qkv + ((long)b * T + i0 + i) * C3 + h * hs;
+            float* si = s[i];
+            for (int j = 0; j < BK; j++) si[j] = 0.0f;
+            for (int d = 0; d < hs; d++) {
+                float qd = q[d] * scale;
+                #pragma omp simd
+                for (int j = 0; j < BK; j++) si[j] += qd * kt[d][j];
+            }
+            float mnew = m[i];
+            for (int j = 0; j < visible; j++) mnew = si[j] > mnew ? si[j] : mnew;
+            float corr = exp_fast(m[i] - mnew);  // ~0 on the first tile (m = -inf)
+            float sum = 0.0f;
+            #pragma omp simd reduction(+ : sum)
+            for (int j = 0; j < BK; j++) {   // whole tile: a fixed trip count vectorizes
+                si[j] = j < visible ? exp_fast(si[j] - mnew) : 0.0f;
+                sum += si[j];
+            }
+            l[i] = l[i] * corr + sum;
+            m[i] = mnew;
+            float* a = acc[i];
+            #pragma omp simd
+            for (int d = 0; d < hs; d++) a[d] *= corr;
+            for (int j = 0; j < visible; j++) {
+                const float* v = qkv + ((long)b * T + j0 + j) * C3 + 2 * C + h * hs;
+                float p = si[j];
+                #pragma omp simd
+                for (int d = 0; d < hs; d++) a[d] += p * v[d];
+            }
+        }
+    }
+    for (int i = 0; i < nq; i++) {
+        float* o = out + ((long)b * T + i0 + i) * C + h * hs;
+        float inv = 1.0f / l[i];
+        for (int d = 0; d < hs; d++) o[d] = acc[i][d] * inv;
+        lse[((long)b * NH + h) * T + i0 + i] = m[i] + logf(l[i]);
+    }
+}
+
+// out: (B, T, C), lse: (B, NH, T) written.
+// One (b, h, query tile) per iteration. The tile's BQ query rows meet the key
+// tiles up to the diagonal; each key tile is first copied transposed into kt
+// (kt[d][j]) so that the score loop runs over j with unit stride: for each
+// query row i and dimension d, s[i][0..BK) += q[i][d] * kt[d][0..BK) is one
+// vector FMA per 16 (AVX-512) keys. The online softmax keeps, per row, the
+// running max m, the running sum l of exp(s - m) and the running output acc;
+// when the max grows, what was summed so far is rescaled by exp(m_old - m_new).
+void attention_forward_flash(float* restrict out, float* restrict lse, const float* restrict qkv,
+                             int B, int T, int C, int NH) {
+    int hs = C / NH;
+    // multiply-adds of Q K^T under the mask: below ~0.05 ms of work, waking
+    // the other cores costs more than it saves, so small calls run serially
+    long work = (long)B * NH * T * (T + 1) / 2 * hs;
+    int ntiles = (T + BQ - 1) / BQ;
+    #pragma omp parallel for collapse(3) schedule(dynamic) if (work > (1L << 18))
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            for (int it = 0; it < ntiles; it++) {
+                switch (hs) {
+                    case 16:  flash_forward_tile(out, lse, qkv, b, h, it, T, C, NH, 16); break;
+                    case 32:  flash_forward_tile(out, lse, qkv, b, h, it, T, C, NH, 32); break;
+                    case 64:  flash_forward_tile(out, lse, qkv, b, h, it, T, C, NH, 64); break;
+                    case 128: flash_forward_tile(out, lse, qkv, b, h, it, T, C, NH, 128); break;
+                    default:  flash_forward_tile(out, lse, qkv, b, h, it, T, C, NH, hs); break;
+                }
+            }
+        }
+    }
+}
+
+// The backward of one (b, h); it owns that head's dq, dk, dv: no atomics.
+// For each tile of BK keys, transposed copies of K and V (kt, vt) stay in L1
+// while the query rows i >= j0 pass by, QB = 4 at a time:
+//   p  = exp(scale q_i . k_j - lse_i)          the forward's P, recomputed
+//   dp = dy_i . v_j,  ds = p (dp - D_i) scale  with D_i = dy_i . out_i (= sum_j P dP, see the lesson)
+//   dq_i += sum_j ds k_j                        (straight into dqkv)
+//   dk_j += sum_i ds q_i,  dv_j += sum_i p dy_i (into the tile's dk_t, dv_t)
+// Taking 4 query rows at once means each dk_j, dv_j row is loaded and stored
+// once per 4 FMAs instead of once per FMA: the rank-1 updates become rank-4.
+#define QB 4
+static inline __attribute__((always_inline)) void
+flash_backward_head(float* restrict dqkv, const float* restrict dout, const float* restrict qkv,
+                    const float* restrict out, const float* restrict lse,
+                    int b, int h, int T, int C, int NH, const int hs) {
+    int C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    float kt[HS_MAX][BK], vt[HS_MAX][BK];       // the key tile, transposed
+    float dk_t[BK][HS_MAX], dv_t[BK][HS_MAX];   // its gradients, accumulated over queries
+    float p[QB][BK], ds[QB][BK];
+    for (int t = 0; t < T; t++) {
+        float* g = dqkv + ((long)b * T + t) * C3 + h * hs;
+        for (int d = 0; d < hs; d++) g[d] = 0.0f;   // dq accumulates; dk, dv are written per tile
+    }
+    memset(kt, 0, sizeof(kt[0]) * hs);
+    memset(vt, 0, sizeof(vt[0]) * hs);
+    for (int j0 = 0; j0 < T; j0 += BK) {
+        int nk = min_int(BK, T - j0);
+        for (int j = 0; j < nk; j++) {
+            const float* k = qkv + ((long)b * T + j0 + j) * C3 + C + h * hs;
+            for (int d = 0; d < hs; d++) {
+                kt[d][j] = k[d];
+                vt[d][j] = k[C + d];
+                dk_t[j][d] = dv_t[j][d] = 0.0f;
+            }
+        }
+        for (int i0 = j0; i0 < T; i0 += QB) {
+            const float* qr[QB];
+            const float* dyr[QB];
+            for (int r = 0; r < QB; r++) {
+                int i = min_int(i0 + r, T - 1);         // rows past T: any valid row, with p = ds = 0
+                qr[r] = qkv + ((long)b * T + i) * C3 + h * hs;
+                dyr[r] = dout + ((long)b * T + i) * C + h * hs;
+                const float* y = out + ((long)b * T + i) * C + h * hs;
+                float lse_i = lse[((long)b * NH + h) * T + i];
+                float D = 0.0f;
+                #pragma omp simd reduction(+ : D)
+                for (int d = 0; d < hs; d++) D += dyr[r][d] * y[d];
+                // scores and dP for the whole tile at once, unit stride over j
+                float dp[BK];
+                for (int j = 0; j < BK; j++) p[r][j] = dp[j] = 0.0f;
+                for (int d = 0; d < hs; d++) {
+                    float qd = qr[r][d] * scale, dyd = dyr[r][d];
+                    #pragma omp simd
+                    for (int j = 0; j < BK; j++) {
+                        p[r][j] += qd * kt[d][j];
+                        dp[j] += dyd * vt[d][j];
+                    }
+                }
+                int visible = i0 + r < T ? min_int(nk, i0 + r - j0 + 1) : 0;
+                #pragma omp simd
+                for (int j = 0; j < BK; j++) {
+                    float pj = j < visible ? exp_fast(p[r][j] - lse_i) : 0.0f;
+                    p[r][j] = pj;
+                    ds[r][j] = pj * (dp[j] - D) * scale;
+                }
+            }
+            for (int r = 0; r < QB && i0 + r < T; r++) {
+                float* dq = dqkv + ((long)b * T + i0 + r) * C3 + h * hs;
+                int visible = min_int(nk, i0 + r - j0 + 1);
+                for (int j = 0; j < visible; j++) {
+                    const float* k = qkv + ((long)b * T + j0 + j) * C3 + C + h * hs;
+                    float dsj = ds[r][j];
+                    #pragma omp simd
+                    for (int d = 0; d < hs; d++) dq[d] += dsj * k[d];
+                }
+            }
+            int visible = min_int(nk, min_int(i0 + QB, T) - j0);  // keys any of the QB rows sees
+            for (int j = 0; j < visible; j++) {
+                float* dk = dk_t[j];
+                float* dv = dv_t[j];
+                #pragma omp simd
+                for (int d = 0; d < hs; d++) {
+                    dk[d] += ds[0][j] * qr[0][d] + ds[1][j] * qr[1][d] + ds[2][j] * qr[2][d] + ds[3][j] * qr[3][d];
+                    dv[d] += p[0][j] * dyr[0][d] + p[1][j] * dyr[1][d] + p[2][j] * dyr[2][d] + p[3][j] * dyr[3][d];
+                }
+            }
+        }
+        for (int j = 0; j < nk; j++) {
+            float* g = dqkv + ((long)b * T + j0 + j) * C3 + C + h * hs;
+            for (int d = 0; d < hs; d++) {
+                g[d] = dk_t[j][d];
+                g[C + d] = dv_t[j][d];
+            }
+        }
+    }
+}
+
+void attention_backward_flash(float* restrict dqkv, const float* restrict dout, const float* restrict qkv,
+                              const float* restrict out, const float* restrict lse,
+                              int B, int T, int C, int NH) {
+    int hs = C / NH;
+    long work = (long)B * NH * T * (T + 1) / 2 * hs;  // as in the forward: small calls run serially
+    #pragma omp parallel for collapse(2) schedule(dynamic) if (work > (1L << 18))
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            switch (hs) {  // one specialised copy per common head size, as in the forward
+                case 16:  flash_backward_head(dqkv, dout, qkv, out, lse, b, h, T, C, NH, 16); break;
+                case 32:  flash_backward_head(dqkv, dout, qkv, out, lse, b, h, T, C, NH, 32); break;
+                case 64:  flash_backward_head(dqkv, dout, qkv, out, lse, b, h, T, C, NH, 64); break;
+                case 128: flash_backward_head(dqkv, dout, qkv, out, lse, b, h, T, C, NH, 128); break;
+                default:  flash_backward_head(dqkv, dout, qkv, out, lse, b, h, T, C, NH, hs); break;
+            }
+        }
+    }
+}

@@ -22,7 +22,8 @@ from pystory.c import BackendUnavailable
 BACKENDS = ("numpy", "c", "cuda", "emu")
 
 # One entry per layer, in chapter order.
-LAYERS = ["basics"]
+LAYERS = ["basics", "tokenizer", "philox", "embedding", "word2vec", "attention", "kvcache",
+          "linear", "layernorm", "gelu", "residual", "crossentropy", "optim"]
 
 
 class Backend:

@@ -42,7 +42,7 @@ def backends():
             pystory.backend(name)
             names.append(name)
         except pystory.BackendUnavailable as e:
-            print(f"  ({name}: {str(e).split('.')[0]})")
+            print(f"  ({name} skipped: {str(e).split('. ')[0]})")
     return names
 
 

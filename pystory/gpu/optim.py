@@ -59,6 +59,7 @@ def scale_inplace(dev, x, s):
 
 def clip_grad_norm(dev, grads, max_norm):
     # grads: (P,), scaled in place so its norm is at most max_norm -> the norm before
+    dev.check("clip_grad_norm", "grads", grads, np.float32, ndim=1)
     max_norm = check_scalar("clip_grad_norm", "max_norm", max_norm)
     norm = grad_norm(dev, grads)
     if norm > max_norm:

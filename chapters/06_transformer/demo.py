@@ -32,7 +32,7 @@ def loss_curve(ck, plt):
     ax.plot(h.get("step", []), h.get("loss", []), lw=0.7, alpha=0.7, label="train (one batch)")
     ax.plot(h.get("val_step", []), h.get("val_loss", []), "o-", label="validation")
     ax.set_xlabel("step")
-    ax.set_ylabel("loss (nats per byte-token)")
+    ax.set_ylabel("loss (nats per token)")
     ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend()

@@ -27,6 +27,7 @@ import zlib
 
 import numpy as np
 
+from pystory.atomic import atomic_open
 from pystory.gpt import GPTConfig, num_params
 
 __all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint"]
@@ -81,17 +82,8 @@ def save_checkpoint(path, model, *, step=0, tokenizer="byte", dtype="float32", o
     }
     hbytes = json.dumps(header).encode()
     path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(MAGIC + struct.pack("<Q", len(hbytes)) + hbytes + payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)     # atomic: readers see the old file or the new one, never half
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_open(path, "wb") as f:   # readers see the old checkpoint or the new one, never half
+        f.write(MAGIC + struct.pack("<Q", len(hbytes)) + hbytes + payload)
     return path
 
 

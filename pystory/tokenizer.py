@@ -30,6 +30,8 @@ import re
 
 import numpy as np
 
+from pystory.atomic import write_text_atomic
+
 EOT = "<|endoftext|>"
 EOT_BYTES = EOT.encode()
 N_BYTES = 256
@@ -349,9 +351,9 @@ class BPETokenizer:
                  ]
         for m, (a, b) in enumerate(self.merges.tolist()):
             lines.append(f"{a} {b}    # {_show(self.vocab[a])} + {_show(self.vocab[b])} -> {N_BYTES + m}")
-        _write_atomic(path, "\n".join(lines) + "\n")
+        write_text_atomic(path, "\n".join(lines) + "\n")
         vocab = [f"{i}\t{_show(t)}" for i, t in enumerate(self.vocab[:-1])] + [f"{self.eot_id}\t{EOT}"]
-        _write_atomic(path + ".vocab", "id\ttoken (bytes as a Python literal)\n" + "\n".join(vocab) + "\n")
+        write_text_atomic(path + ".vocab", "id\ttoken (bytes as a Python literal)\n" + "\n".join(vocab) + "\n")
 
     @classmethod
     def load(cls, path, backend="auto"):
@@ -415,13 +417,6 @@ def _pretokenize_pieces(be, data):
 
 def _show(token):
     return repr(token)[1:]  # b'th' -> 'th': a Python bytes literal without its b
-
-
-def _write_atomic(path, text):
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def split_words_regex(data):

@@ -17,40 +17,12 @@ leading and trailing whitespace on both write and read.
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Iterable, Iterator
 
+from pystory.atomic import atomic_open
 from pystory.tokenizer import EOT
 
 SEPARATOR = EOT                      # "<|endoftext|>"
-
-
-def make_readable(tmp_path) -> None:
-    """Give a mkstemp file (created 0600) the usual permissions (0666 minus umask)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp_path, 0o666 & ~mask)
-
-
-def _atomic_write_text(path, chunks: Iterable[str]) -> None:
-    """Write chunks to path via a temporary file in the same folder, then rename.
-
-    A crash leaves either the old file or the new one, never half a file.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for chunk in chunks:
-                f.write(chunk)
-        make_readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_corpus(path, stories: Iterable[str]) -> int:
@@ -72,7 +44,9 @@ def write_corpus(path, stories: Iterable[str]) -> int:
             count += 1
             yield text + "\n" + SEPARATOR + "\n"
 
-    _atomic_write_text(path, chunks())
+    with atomic_open(path, "w", encoding="utf-8") as f:
+        for chunk in chunks():
+            f.write(chunk)
     return count
 
 

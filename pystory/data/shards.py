@@ -24,12 +24,11 @@ truncated header, magic, version, width, size, vocabulary.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
-from pystory.data.corpus import make_readable
+from pystory.atomic import atomic_open
 
 MAGIC = 0x59545350            # b"PSTY" read as a little-endian uint32
 VERSION = 1
@@ -80,19 +79,9 @@ def write_shard(path, tokens, vocab_size: int, eot_id: int | None = None) -> Sha
     header[:7] = [MAGIC, VERSION, vocab_size, n & 0xFFFFFFFF, n >> 32, dtype.itemsize,
                   NO_EOT if eot_id is None else eot_id]
 
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".bin")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(header.tobytes())
-            f.write(tokens.astype(dtype, copy=False).tobytes())
-        make_readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb") as f:
+        f.write(header.tobytes())
+        f.write(tokens.astype(dtype, copy=False).tobytes())
     return ShardHeader(VERSION, vocab_size, n, dtype.itemsize, eot_id)
 
 

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pystory.atomic import write_text_atomic
+
 from .source import EmuCompileError, EmuError, prepare
 
 __all__ = ["RawModule", "RawKernel", "EmuError", "EmuCompileError", "EmuLaunchError",
@@ -203,13 +205,6 @@ def _deps_key(key1, deps):
     return h.hexdigest()
 
 
-def _atomic_write(path, text):
-    tmp = f"{path}.{os.getpid()}.{random.getrandbits(32):08x}.tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def _clean_compiler_output(text, tmp_src):
     """g++'s message, without the generated wrappers' noise."""
     lines = [ln for ln in text.splitlines()
@@ -257,7 +252,7 @@ def build(src, filename, options=(), path=None):
                       if os.path.abspath(d) not in (os.path.abspath(tmp_src), str(HEADER)))
         lib = os.path.join(cdir, f"{stem}-{_deps_key(key1, deps)[:32]}.so")
         os.replace(tmp_lib, lib)  # atomic: another process sees the old file or the whole new one
-        _atomic_write(manifest, json.dumps(deps))
+        write_text_atomic(manifest, json.dumps(deps))
         return lib, kernels, False
     finally:
         for p in (tmp_src, tmp_lib, tmp_dep):

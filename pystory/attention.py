@@ -27,6 +27,8 @@ Everything here is dtype-generic: float64 inputs give float64 gradients.
 """
 import numpy as np
 
+from pystory.check import INT32_MAX
+
 __all__ = ["softmax_forward", "softmax_backward",
            "attention_forward_naive", "attention_backward_naive",
            "attention_forward_flash", "attention_backward_flash"]
@@ -106,7 +108,15 @@ def _check_dout(op, dout, qkv):
                          f"got {dout.shape}")
 
 
-def _unpack(op, cache, n):
+def check_naive_size(op, B, NH, T):
+    """The compiled naive versions index the (B, NH, T, T) matrix with 32-bit ints."""
+    if B * NH * T * T > INT32_MAX:
+        raise ValueError(f"{op}: T = {T} is too long for the naive version: its (B, NH, T, T) matrix would hold "
+                         f"{B * NH * T * T} floats (at most {INT32_MAX}); use attention_forward_flash")
+
+
+def unpack_cache(op, cache, n):
+    """The forward's cache, checked: a tuple of n items (every backend's binding uses this)."""
     if not isinstance(cache, tuple) or len(cache) != n:
         raise TypeError(f"{op}: argument 'cache' must be the cache returned by the matching forward "
                         f"(a tuple of {n}), got {type(cache).__name__}")
@@ -135,7 +145,7 @@ def attention_forward_naive(qkv, n_head):
 def attention_backward_naive(dout, cache):
     # dout: (B, T, C) -> dqkv: (B, T, 3C)
     op = "attention_backward_naive"
-    qkv, NH, att = _unpack(op, cache, 3)
+    qkv, NH, att = unpack_cache(op, cache, 3)
     _check_dout(op, dout, qkv)
     B, T, C, NH, hs = qkv_sizes(op, qkv.shape, NH)
     if T == 0:
@@ -197,7 +207,7 @@ def attention_forward_flash(qkv, n_head):
 def attention_backward_flash(dout, cache):
     # dout: (B, T, C) -> dqkv: (B, T, 3C); recomputes P tile by tile from lse
     op = "attention_backward_flash"
-    qkv, NH, out, lse = _unpack(op, cache, 4)
+    qkv, NH, out, lse = unpack_cache(op, cache, 4)
     _check_dout(op, dout, qkv)
     B, T, C, NH, hs = qkv_sizes(op, qkv.shape, NH)
     q, k, v = _heads(qkv, NH)

@@ -5,9 +5,9 @@ caches are interchangeable: naive (qkv, n_head, att), flash (qkv, n_head, out, l
 """
 import numpy as np
 
-from pystory.attention import qkv_sizes
+from pystory.attention import check_naive_size, qkv_sizes, unpack_cache
 from pystory.c import ext, ptr
-from pystory.check import INT32_MAX, check_array
+from pystory.check import check_array
 
 __all__ = ["softmax_forward", "softmax_backward",
            "attention_forward_naive", "attention_backward_naive",
@@ -52,17 +52,9 @@ def _check_qkv(op, qkv, n_head, *, square=False):
     B, T, C, NH, hs = qkv_sizes(op, qkv.shape, n_head)
     if hs > HS_MAX:
         raise ValueError(f"{op}: head size C / n_head = {hs} is larger than the C kernels support ({HS_MAX})")
-    if square and B * NH * T * T > INT32_MAX:
-        raise ValueError(f"{op}: T = {T} is too long for the naive version: its (B, NH, T, T) matrix would hold "
-                         f"{B * NH * T * T} floats (at most {INT32_MAX}); use attention_forward_flash")
+    if square:
+        check_naive_size(op, B, NH, T)
     return B, T, C, NH, hs
-
-
-def _check_cache(op, cache, n):
-    if not isinstance(cache, tuple) or len(cache) != n:
-        raise TypeError(f"{op}: argument 'cache' must be the cache returned by the matching forward "
-                        f"(a tuple of {n}), got {type(cache).__name__}")
-    return cache
 
 
 def attention_forward_naive(qkv, n_head):
@@ -79,7 +71,7 @@ def attention_forward_naive(qkv, n_head):
 def attention_backward_naive(dout, cache):
     # dout: (B, T, C) float32 -> dqkv: (B, T, 3C)
     op = "attention_backward_naive"
-    qkv, NH, att = _check_cache(op, cache, 3)
+    qkv, NH, att = unpack_cache(op, cache, 3)
     B, T, C, NH, hs = _check_qkv(op, qkv, NH, square=True)
     check_array(op, "dout", dout, np.float32, shape=(B, T, C))
     check_array(op, "att", att, np.float32, shape=(B, NH, T, T))
@@ -104,7 +96,7 @@ def attention_forward_flash(qkv, n_head):
 def attention_backward_flash(dout, cache):
     # dout: (B, T, C) float32 -> dqkv: (B, T, 3C)
     op = "attention_backward_flash"
-    qkv, NH, out, lse = _check_cache(op, cache, 4)
+    qkv, NH, out, lse = unpack_cache(op, cache, 4)
     B, T, C, NH, hs = _check_qkv(op, qkv, NH)
     check_array(op, "dout", dout, np.float32, shape=(B, T, C))
     check_array(op, "out", out, np.float32, shape=(B, T, C))

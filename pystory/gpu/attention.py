@@ -5,8 +5,7 @@ naive (qkv, n_head, att), flash (qkv, n_head, out, lse).
 """
 import numpy as np
 
-from pystory.attention import qkv_sizes
-from pystory.check import INT32_MAX
+from pystory.attention import check_naive_size, qkv_sizes, unpack_cache
 from pystory.gpu import blocks
 
 __all__ = ["softmax_forward", "softmax_backward",
@@ -82,20 +81,12 @@ def softmax_backward(dev, dy, y):
 def _check_qkv(op, dev, qkv, n_head, *, square=False, flash=False):
     dev.check(op, "qkv", qkv, np.float32, ndim=3)
     B, T, C, NH, hs = qkv_sizes(op, qkv.shape, n_head)
-    if square and B * NH * T * T > INT32_MAX:
-        raise ValueError(f"{op}: T = {T} is too long for the naive version: its (B, NH, T, T) matrix would hold "
-                         f"{B * NH * T * T} floats (at most {INT32_MAX}); use attention_forward_flash")
+    if square:
+        check_naive_size(op, B, NH, T)
     if flash and hs not in FLASH_HEAD_SIZES:
         raise ValueError(f"{op}: head size C / n_head = {hs} is not supported by the CUDA flash kernel "
                          f"(one of {FLASH_HEAD_SIZES}); use attention_forward_naive")
     return B, T, C, NH, hs
-
-
-def _check_cache(op, cache, n):
-    if not isinstance(cache, tuple) or len(cache) != n:
-        raise TypeError(f"{op}: argument 'cache' must be the cache returned by the matching forward "
-                        f"(a tuple of {n}), got {type(cache).__name__}")
-    return cache
 
 
 def _sizes(B, T, C, NH):
@@ -126,7 +117,7 @@ def attention_forward_naive(dev, qkv, n_head):
 def attention_backward_naive(dev, dout, cache):
     # dout: (B, T, C) float32 -> dqkv: (B, T, 3C)
     op = "attention_backward_naive"
-    qkv, NH, att = _check_cache(op, cache, 3)
+    qkv, NH, att = unpack_cache(op, cache, 3)
     B, T, C, NH, hs = _check_qkv(op, dev, qkv, NH, square=True)
     dev.check(op, "dout", dout, np.float32, shape=(B, T, C))
     dev.check(op, "att", att, np.float32, shape=(B, NH, T, T))
@@ -168,7 +159,7 @@ def attention_forward_flash(dev, qkv, n_head):
 def attention_backward_flash(dev, dout, cache):
     # dout: (B, T, C) float32 -> dqkv: (B, T, 3C)
     op = "attention_backward_flash"
-    qkv, NH, out, lse = _check_cache(op, cache, 4)
+    qkv, NH, out, lse = unpack_cache(op, cache, 4)
     B, T, C, NH, hs = _check_qkv(op, dev, qkv, NH, flash=True)
     dev.check(op, "dout", dout, np.float32, shape=(B, T, C))
     dev.check(op, "out", out, np.float32, shape=(B, T, C))

@@ -48,6 +48,16 @@ def check_array(op, name, a, dtype, *, xp=np, ndim=None, shape=None, min_size=0)
     return a
 
 
+def leading_rows(op, name, x, C):
+    """For x of shape (..., C): the number of rows N = product of the leading dims
+    (0 if any is 0), after checking that the last dimension is C."""
+    if x.ndim < 1:
+        raise ValueError(f"{op}: argument '{name}' must have at least 1 dimension, got a scalar")
+    if x.shape[-1] != C:
+        raise ValueError(f"{op}: argument '{name}' must have last dimension {C}, got shape {x.shape}")
+    return x.size // C if C else int(np.prod(x.shape[:-1]))
+
+
 def check_scalar(op, name, v, kind=float):
     """A Python/NumPy number that must be finite (float) or an int."""
     if kind is int:

@@ -2,18 +2,11 @@
 import numpy as np
 
 from pystory.c import ext, ptr
-from pystory.check import check_array
+from pystory.check import check_array, leading_rows
 
 __all__ = ["linear_forward", "linear_backward"]
 
 
-def _rows(op, x, name, C):
-    # (..., C) -> N = the product of the leading dims (0 if any is 0)
-    if x.ndim < 1:
-        raise ValueError(f"{op}: argument '{name}' must have at least 1 dimension, got a scalar")
-    if x.shape[-1] != C:
-        raise ValueError(f"{op}: argument '{name}' must have last dimension {C}, got shape {x.shape}")
-    return x.size // C if C else int(np.prod(x.shape[:-1]))
 
 
 def linear_forward(x, w, b):
@@ -22,7 +15,7 @@ def linear_forward(x, w, b):
     check_array(op, "w", w, np.float32, ndim=2)
     OC, C = w.shape
     check_array(op, "x", x, np.float32)
-    N = _rows(op, x, "x", C)
+    N = leading_rows(op, "x", x, C)
     if b is not None:
         check_array(op, "b", b, np.float32, shape=(OC,))
     out = np.empty(x.shape[:-1] + (OC,), dtype=np.float32)
@@ -39,7 +32,7 @@ def linear_backward(dout, x, w):
     OC, C = w.shape
     check_array(op, "x", x, np.float32)
     check_array(op, "dout", dout, np.float32, shape=x.shape[:-1] + (OC,))
-    N = _rows(op, x, "x", C)
+    N = leading_rows(op, "x", x, C)
     dx = np.empty_like(x)
     dw = np.empty((OC, C), dtype=np.float32)
     db = np.empty(OC, dtype=np.float32)

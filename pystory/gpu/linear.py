@@ -8,6 +8,7 @@ out = A @ B (+ bias), with A and B read through strides (see cuda/linear.cu):
 """
 import numpy as np
 
+from pystory.check import leading_rows
 from pystory.gpu import blocks
 
 __all__ = ["linear_forward", "linear_backward"]
@@ -60,12 +61,6 @@ def _check_version(op, version):
         raise ValueError(f"{op}: version must be one of {LINEAR_VERSIONS}, got {version!r}")
 
 
-def _rows(op, x, name, C):
-    if x.ndim < 1:
-        raise ValueError(f"{op}: argument '{name}' must have at least 1 dimension, got a scalar")
-    if x.shape[-1] != C:
-        raise ValueError(f"{op}: argument '{name}' must have last dimension {C}, got shape {x.shape}")
-    return x.size // C if C else int(np.prod(x.shape[:-1]))
 
 
 def linear_forward(dev, x, w, b, version="regblock"):
@@ -75,7 +70,7 @@ def linear_forward(dev, x, w, b, version="regblock"):
     dev.check(op, "w", w, np.float32, ndim=2)
     OC, C = w.shape
     dev.check(op, "x", x, np.float32)
-    N = _rows(op, x, "x", C)
+    N = leading_rows(op, "x", x, C)
     if b is not None:
         dev.check(op, "b", b, np.float32, shape=(OC,))
     out = dev.xp.empty(x.shape[:-1] + (OC,), dtype=np.float32)
@@ -94,7 +89,7 @@ def linear_backward(dev, dout, x, w, version="regblock"):
     OC, C = w.shape
     dev.check(op, "x", x, np.float32)
     dev.check(op, "dout", dout, np.float32, shape=x.shape[:-1] + (OC,))
-    N = _rows(op, x, "x", C)
+    N = leading_rows(op, "x", x, C)
     dx = dev.xp.zeros(x.shape, dtype=np.float32)
     dw = dev.xp.zeros((OC, C), dtype=np.float32)
     db = dev.xp.zeros(OC, dtype=np.float32)

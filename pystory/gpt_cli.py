@@ -18,7 +18,7 @@ import numpy as np
 
 import pystory
 from pystory.c import BackendUnavailable
-from pystory.checkpoint import CheckpointError, load_checkpoint
+from pystory.checkpoint import CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer
 from pystory.gpt import GPT, PRESETS, GPTConfig
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,22 +27,21 @@ SHIPPED_MODEL = os.path.join(HERE, "models", "story.ckpt")
 
 # --- shared helpers ------------------------------------------------------------------------
 
-def load_tokenizer_for(spec, base_dir=None):
-    """The tokenizer a checkpoint names: 'byte', or a file (relative to the checkpoint's folder)."""
+def load_tokenizer_for(spec):
+    """A tokenizer from the command line: 'byte' or a merges file."""
     from pystory.tokenizer import load_tokenizer
-    if spec in (None, "byte"):
-        return load_tokenizer("byte")
-    path = spec if os.path.isabs(spec) or base_dir is None else os.path.join(base_dir, spec)
-    return load_tokenizer(path)
+    return load_tokenizer("byte" if spec in (None, "byte") else spec)
 
 
-def load_model(path, backend="c"):
-    """(model, tokenizer, checkpoint) from a checkpoint file, on the named backend."""
+def load_model(path, backend="c", tokenizer=None):
+    """(model, tokenizer, checkpoint) from a checkpoint file, on the named backend.
+
+    The tokenizer is the one the checkpoint names in its own folder, or
+    `tokenizer` (a command-line spec) when given; either way it must be the
+    one the model was trained with.
+    """
     ck = load_checkpoint(path)
-    tok = load_tokenizer_for(ck.tokenizer, os.path.dirname(os.path.abspath(path)))
-    if tok.vocab_size != ck.config.vocab_size:
-        raise CheckpointError(f"{path}: checkpoint vocab size {ck.config.vocab_size} does not match its "
-                              f"tokenizer {ck.tokenizer!r} ({tok.vocab_size} ids)")
+    tok = load_tokenizer_of(ck, tokenizer)
     be = pystory.backend(backend)
     model = GPT(ck.config, be)
     model.load_params(ck.params)
@@ -159,7 +158,7 @@ def train_main(argv):
     val = BatchLoader(data, tc.batch_size, cfg.block_size, seed=tc.seed, split="val",
                       expected_vocab=tok.vocab_size)
     model = GPT(cfg, be).init_weights(seed=tc.seed)
-    tok_spec = args.tokenizer if args.tokenizer == "byte" else os.path.abspath(args.tokenizer)
+    tok_spec = place_tokenizer(args.tokenizer, args.out)      # the run folder keeps its own copy
     trainer = Trainer(model, loader, tc, val_loader=val, tokenizer=tok_spec,
                       byte_lengths=token_byte_lengths(tok), log=log_to(sys.stdout))
     if args.resume:
@@ -182,14 +181,9 @@ def train_main(argv):
             print(f"loss curve: {trainer.plot(os.path.join(args.out, 'loss.png'))}")
     print(f"trained {tc.steps} steps in {time.perf_counter() - t0:.0f} s; checkpoint {trainer.ckpt_path}")
     if args.ship:
-        import shutil
         from pystory.checkpoint import save_checkpoint
-        ship_tok = tok_spec
-        if tok_spec != "byte":     # the tokenizer travels with the model, named relative to it
-            ship_tok = os.path.basename(tok_spec)
-            dest = os.path.join(os.path.dirname(os.path.abspath(args.ship)), ship_tok)
-            if os.path.abspath(dest) != tok_spec:
-                shutil.copyfile(tok_spec, dest)
+        ship_dir = os.path.dirname(os.path.abspath(args.ship))
+        ship_tok = place_tokenizer(os.path.join(args.out, tok_spec) if tok_spec != "byte" else "byte", ship_dir)
         save_checkpoint(args.ship, model, step=trainer.step, tokenizer=ship_tok, dtype="float16",
                         optimizer=False, train_state={"history": trainer.history,
                                                       "train_config": dataclasses.asdict(tc)})

@@ -64,7 +64,14 @@ def _shown(spec, sizes):
             parts.append(d.text)
     if not any_bound:
         return spec.shape_text
-    return f"{spec.shape_text} = ({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+    shown = f"{spec.shape_text} = ({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+    given = {}
+    for name, arg in spec.fixed_by.items():
+        if name in sizes and name in [d.name for d in spec.dims] + [GROUP] * spec.group:
+            given.setdefault(arg, []).append(name)
+    if given:
+        shown += " (" + "; ".join(f"{', '.join(n)} as in '{arg}'" for arg, n in given.items()) + ")"
+    return shown
 
 
 def _bad_shape(spec, a, sizes, why=""):

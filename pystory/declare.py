@@ -150,6 +150,7 @@ class Spec:
 
     kind = "?"
     optional = False
+    fixed_by = {}        # {size name: the earlier argument that fixed it}, for the messages
 
     def labelled(self, op, name, label=None):
         spec = self.__class__.__new__(self.__class__)
@@ -394,19 +395,19 @@ class Declaration:
     def _order_names(self):
         """Which names each argument binds, in argument order; scalar ranges may only
         use names bound before them, array value ranges any name of the arguments."""
-        bound, self.size_names = set(), []
+        bound, self.size_names, first = set(), [], {}
         for spec in self.specs:
             if spec.kind in ("int", "number") and spec.within:
                 late = [n for n in spec.within.names if n not in bound]
                 if late:
                     raise ValueError(f"declare {self.op}: the range of '{spec.name}' uses {late}, "
                                      "which no earlier argument binds")
-            if spec.kind == "int":
-                spec.binds = spec.name
-                spec.bound_before = spec.name in bound
-                self._add(bound, spec.name)
-            for n in _binding_names(spec):
+            # for the messages: which earlier argument fixed each name of this one's shape
+            for s in (spec.items.values() if spec.kind == "tuple" else (spec,)):
+                s.fixed_by = {n: first[n] for n in s.names() if first.get(n, spec.name) != spec.name}
+            for n in ([spec.name] if spec.kind == "int" else []) + _binding_names(spec):
                 self._add(bound, n)
+                first.setdefault(n, spec.name)
         self.ranged = tuple(i for i, s in enumerate(self.specs) if s.kind == "array" and s.within)
         for i in self.ranged:
             late = [n for n in self.specs[i].within.names if n not in bound]

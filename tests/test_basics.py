@@ -61,7 +61,7 @@ def test_axpy_rejects_float64(backend):
 def test_axpy_rejects_mismatched_lengths(backend):
     x = backend.asarray(np.ones(4, np.float32))
     y = backend.asarray(np.ones(5, np.float32))
-    with pytest.raises(ValueError, match=r"axpy: argument 'y' must have shape \(N,\) = \(4,\), got \(5,\)"):
+    with pytest.raises(ValueError, match=r"axpy: argument 'y' must have shape \(N,\) = \(4,\) \(N as in 'x'\), got \(5,\)"):
         backend.axpy(1.0, x, y)
 
 

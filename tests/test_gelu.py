@@ -52,7 +52,7 @@ def test_gelu_rejects_float64(backend):
 def test_gelu_backward_rejects_mismatched_shapes(backend):
     x = backend.asarray(np.ones(3, np.float32))
     d = backend.asarray(np.ones(4, np.float32))
-    with pytest.raises(ValueError, match=r"gelu_backward: argument 'x' must have shape \(\.\.\.\) = \(4,\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"gelu_backward: argument 'x' must have shape \(\.\.\.\) = \(4,\) \(\.\.\. as in 'dout'\), got \(3,\)"):
         backend.gelu_backward(d, x)
 
 

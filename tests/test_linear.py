@@ -129,7 +129,7 @@ def test_linear_forward_rejects_float64_input(backend):
 def test_linear_forward_rejects_mismatched_channels(backend):
     x = backend.asarray(np.ones((2, 3), np.float32))
     w = backend.asarray(np.ones((4, 5), np.float32))
-    with pytest.raises(ValueError, match=r"linear_forward: argument 'w' must have shape \(OC, C\) = \(4, 3\), got \(4, 5\)"):
+    with pytest.raises(ValueError, match=r"linear_forward: argument 'w' must have shape \(OC, C\) = \(4, 3\) \(C as in 'x'\), got \(4, 5\)"):
         backend.linear_forward(x, w, None)
 
 
@@ -137,7 +137,7 @@ def test_linear_forward_rejects_wrong_bias_shape(backend):
     x = backend.asarray(np.ones((2, 3), np.float32))
     w = backend.asarray(np.ones((4, 3), np.float32))
     b = backend.asarray(np.ones(3, np.float32))
-    with pytest.raises(ValueError, match=r"linear_forward: argument 'b' must have shape \(OC,\) = \(4,\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"linear_forward: argument 'b' must have shape \(OC,\) = \(4,\) \(OC as in 'w'\), got \(3,\)"):
         backend.linear_forward(x, w, b)
 
 
@@ -152,5 +152,5 @@ def test_linear_backward_rejects_wrong_dout_shape(backend):
     x = backend.asarray(np.ones((2, 3), np.float32))
     w = backend.asarray(np.ones((4, 3), np.float32))
     dout = backend.asarray(np.ones((2, 5), np.float32))
-    with pytest.raises(ValueError, match=r"linear_backward: argument 'w' must have shape \(OC, C\) = \(5, 3\), got \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"linear_backward: argument 'w' must have shape \(OC, C\) = \(5, 3\) \(OC as in 'dout'; C as in 'x'\), got \(4, 3\)"):
         backend.linear_backward(dout, x, w)

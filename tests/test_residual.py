@@ -26,7 +26,7 @@ def test_residual_backward_passes_the_gradient_to_both_inputs_unchanged(backend,
 def test_residual_rejects_mismatched_shapes(backend):
     a = backend.asarray(np.ones((2, 3), np.float32))
     b = backend.asarray(np.ones((3, 2), np.float32))
-    with pytest.raises(ValueError, match=r"residual_forward: argument 'b' must have shape \(\.\.\.\) = \(2, 3\), got \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"residual_forward: argument 'b' must have shape \(\.\.\.\) = \(2, 3\) \(\.\.\. as in 'a'\), got \(3, 2\)"):
         backend.residual_forward(a, b)
 
 

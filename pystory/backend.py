@@ -28,7 +28,7 @@ LAYERS = ["basics", "tokenizer", "philox", "embedding", "word2vec", "attention",
           "linear", "layernorm", "gelu", "residual", "crossentropy", "optim"]
 
 # A layer whose NumPy reference is split over several short modules (default: pystory/<layer>.py).
-REFERENCES = {}
+REFERENCES = {"tokenizer": ("pretokenize", "bpe")}
 
 
 class Backend:
@@ -63,8 +63,10 @@ def declarations():
         for mod in reference_modules(layer):
             for op in mod.__all__:
                 decl = getattr(getattr(mod, op), "declaration", None)
-                if decl is not None:        # legacy: layers not yet declared check by hand
-                    decls[op] = decl
+                if decl is None:
+                    raise TypeError(f"{mod.__name__}.{op} has no declaration: put @declare(...) above it "
+                                    "(see pystory/declare.py)")
+                decls[op] = decl
     return decls
 
 
@@ -75,11 +77,9 @@ def _ops(name, xp, package=None, device=None):
         mods = reference_modules(layer) if package is None else [importlib.import_module(f"{package}.{layer}")]
         for mod in mods:
             for op in mod.__all__:
-                fn = getattr(mod, op)
-                if op not in decls:         # legacy: layers not yet declared check by hand
-                    ops[op] = fn if device is None else functools.partial(fn, device)
-                    continue
-                ops[op] = wrap(decls[op], fn, ctx, device)
+                if op not in decls:
+                    raise TypeError(f"{mod.__name__}.{op}: no NumPy reference declares an op of that name")
+                ops[op] = wrap(decls[op], getattr(mod, op), ctx, device)
     return ops
 
 

@@ -138,7 +138,7 @@ class Interval:
         """"[0, V) = [0, 64)" when a bound is a name, else "[0, 1)"."""
         if not self.names:
             return self.text
-        lo, hi = self.limits(sizes)
+        lo, hi = (b.text if b.name is None else b.of(sizes) for b in (self.lo, self.hi))
         return f"{self.text} = {'[('[self.lo_open]}{lo}, {hi}{'])'[self.hi_open]}"
 
 

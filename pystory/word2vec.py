@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pystory.declare import array, declare, float32, int32, number
 from pystory.philox import Philox
 
 __all__ = ["sgns_step"]
@@ -67,12 +68,11 @@ def sgns_loss(w_in, w_out, centers, contexts, negatives):
     return softplus(-s[:, 0]).sum() + softplus(s[:, 1:]).sum()
 
 
+@declare(w_in=array(float32, "(V, D)"), w_out=array(float32, "(V, D)"), centers=array(int32, "(B,) in [0, V)"),
+         contexts=array(int32, "(B,) in [0, V)"), negatives=array(int32, "(B, K) in [0, V)"), lr=number(),
+         writes=("w_in", "w_out"), distinct=("w_in", "w_out"), returns="loss float")
 def sgns_step(w_in, w_out, centers, contexts, negatives, lr):
     # w_in, w_out: (V, D); centers, contexts: (B,); negatives: (B, K) -> mean loss (float)
-    V = w_in.shape[0]
-    for name, ids in (("centers", centers), ("contexts", contexts), ("negatives", negatives)):
-        if ids.size and (ids.min() < 0 or ids.max() >= V):
-            raise ValueError(f"sgns_step: argument '{name}' holds a word id outside [0, {V})")
     B = centers.shape[0]
     if B == 0:
         return 0.0

@@ -79,16 +79,16 @@ def test_attention_decode_rejects_mismatched_cache_shapes(backend, rng):
         backend.attention_decode(backend.asarray(q[:1].copy()), backend.asarray(k), backend.asarray(v), 2, 2)
 
 
-def test_attention_decode_rejects_float64(device_backend, rng):
+def test_attention_decode_rejects_float64(backend, rng):
     q, k, v = _cache(rng, 1, 4, 8)
     with pytest.raises(TypeError, match="attention_decode: argument 'q' must have dtype float32"):
-        device_backend.attention_decode(device_backend.asarray(q.astype(np.float64)),
-                                        device_backend.asarray(k), device_backend.asarray(v), 2, 2)
+        backend.attention_decode(backend.asarray(q.astype(np.float64)),
+                                        backend.asarray(k), backend.asarray(v), 2, 2)
 
 
-def test_attention_decode_rejects_a_strided_cache(device_backend, rng):
+def test_attention_decode_rejects_a_strided_cache(backend, rng):
     q, k, v = _cache(rng, 1, 8, 8)
-    if device_backend.name == "cuda":
+    if backend.name == "cuda":
         pytest.skip("strided views are made on the host here")
     with pytest.raises(ValueError, match="attention_decode: argument 'k_cache' must be C-contiguous"):
-        device_backend.attention_decode(q, k[:, ::2], v[:, ::2].copy(), 2, 2)
+        backend.attention_decode(q, k[:, ::2], v[:, ::2].copy(), 2, 2)

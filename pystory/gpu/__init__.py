@@ -36,11 +36,6 @@ class Device:
     def kernel(self, layer, name):
         return self.module(layer).get_function(name)
 
-    def check(self, op, name, a, dtype, **kw):
-        """legacy: the hand-written checks of layers not yet declared."""
-        from pystory.check import legacy_check_array
-        return legacy_check_array(op, name, a, dtype, xp=self.xp, **kw)
-
 
 def blocks(n, per_block):
     """Number of blocks of `per_block` threads that cover n items (ceil division)."""

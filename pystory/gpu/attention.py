@@ -12,24 +12,19 @@ __all__ = ["softmax_forward", "softmax_backward",
            "attention_forward_naive", "attention_backward_naive",
            "attention_forward_flash", "attention_backward_flash"]
 
-FLASH_HEAD_SIZES = (16, 32, 64, 128)   # the template instances in cuda/attention.cu
-FLASH_THREADS = 128                    # 4 warps: Flash<HS>::WARPS * 32
-FLOAT = 4
+FLASH_INSTANCES = (16, 32, 64, 128, 256)   # Flash<HS_MAX> in cuda/attention.cu; a head runs on the next one up
+FLASH_THREADS = 128                        # 4 warps: Flash<HS_MAX>::WARPS * 32
+BLOCK_K, LD = 32, 33                       # Flash<HS_MAX>::BLOCK_K, ::LD
 
 
-def _flash_rows(hs):
-    # Flash<HS>::BR: rows per block (4 warps x ROWS rows)
-    return 4 * (2 if hs >= 128 else 4)
-
-
-def _flash_shared(hs, kernel):
-    # bytes of dynamic shared memory, mirroring the layouts in cuda/attention.cu
-    br, ld, bc = _flash_rows(hs), 33, 32
-    if kernel == "forward":
-        return FLOAT * (br * hs + 2 * hs * ld)
-    if kernel == "dq":
-        return FLOAT * (2 * br * hs + 2 * hs * ld)
-    return FLOAT * (2 * br * hs + 2 * hs * ld + 2 * bc)   # dkv
+def _flash(hs):
+    """(instance, BLOCK_Q, shared bytes of the forward, dq and dkv kernels) for head size hs,
+    mirroring Flash<HS_MAX> and the shared-memory layouts in cuda/attention.cu."""
+    inst = next(i for i in FLASH_INSTANCES if i >= hs)
+    block_q = 4 * (1 if inst >= 256 else 2 if inst >= 128 else 4)
+    tile = hs * LD                                          # the one transposed tile Xt[hs][LD]
+    return inst, block_q, 4 * (block_q * hs + tile), 4 * (2 * block_q * hs + tile), \
+        4 * (2 * block_q * hs + tile + 2 * BLOCK_K)
 
 
 def softmax_forward(dev, x, version, N):
@@ -59,13 +54,6 @@ def softmax_backward(dev, dy, y, N):
     dev.kernel("attention", "softmax_backward_kernel")((blocks(R, warps),), (32 * warps,),
                                                        (dx, dy, y, np.int32(R), np.int32(N)))
     return dx
-
-
-def _flash_instance(op, hs):
-    if hs not in FLASH_HEAD_SIZES:
-        raise ValueError(f"{op}: head size C / n_head = {hs} is not supported by the CUDA flash kernel "
-                         f"(one of {FLASH_HEAD_SIZES}); use attention_forward_naive")
-    return hs
 
 
 def _sizes(B, T, C, NH):
@@ -118,22 +106,19 @@ def attention_backward_naive(dev, dout, cache, B, T, C):
 def attention_forward_flash(dev, qkv, n_head, B, T, C):
     # qkv: (B, T, 3C) float32 -> out: (B, T, C), cache = (qkv, n_head, out, lse)
     NH = n_head
-    hs = _flash_instance("attention_forward_flash", C // NH)
     out = dev.xp.empty((B, T, C), np.float32)
     lse = dev.xp.empty((B, NH, T), np.float32)
     if out.size == 0:
         return out, (qkv, NH, out, lse)
-    grid = B * NH * blocks(T, _flash_rows(hs))
-    dev.kernel("attention", f"attention_forward_flash_hs{hs}_kernel")(
-        (grid,), (FLASH_THREADS,), (out, lse, qkv) + _sizes(B, T, C, NH),
-        shared_mem=_flash_shared(hs, "forward"))
+    inst, block_q, shared, _, _ = _flash(C // NH)
+    dev.kernel("attention", f"attention_forward_flash_hs{inst}_kernel")(
+        (B * NH * blocks(T, block_q),), (FLASH_THREADS,), (out, lse, qkv) + _sizes(B, T, C, NH), shared_mem=shared)
     return out, (qkv, NH, out, lse)
 
 
 def attention_backward_flash(dev, dout, cache, B, T, C):
     # dout: (B, T, C) float32 -> dqkv: (B, T, 3C)
     qkv, NH, out, lse = cache
-    hs = _flash_instance("attention_backward_flash", C // NH)
     dqkv = dev.xp.empty_like(qkv)
     if dqkv.size == 0:
         return dqkv
@@ -142,9 +127,10 @@ def attention_backward_flash(dev, dout, cache, B, T, C):
     warps = 4
     dev.kernel("attention", "attention_backward_flash_d_kernel")(
         (blocks(B * T * NH, warps),), (32 * warps,), (D, dout, out) + sizes)
-    grid = B * NH * blocks(T, _flash_rows(hs))
-    dev.kernel("attention", f"attention_backward_flash_dq_hs{hs}_kernel")(
-        (grid,), (FLASH_THREADS,), (dqkv, dout, qkv, lse, D) + sizes, shared_mem=_flash_shared(hs, "dq"))
-    dev.kernel("attention", f"attention_backward_flash_dkv_hs{hs}_kernel")(
-        (grid,), (FLASH_THREADS,), (dqkv, dout, qkv, lse, D) + sizes, shared_mem=_flash_shared(hs, "dkv"))
+    inst, block_q, _, shared_dq, shared_dkv = _flash(C // NH)
+    grid, args = (B * NH * blocks(T, block_q),), (dqkv, dout, qkv, lse, D) + sizes
+    dev.kernel("attention", f"attention_backward_flash_dq_hs{inst}_kernel")(
+        grid, (FLASH_THREADS,), args, shared_mem=shared_dq)
+    dev.kernel("attention", f"attention_backward_flash_dkv_hs{inst}_kernel")(
+        grid, (FLASH_THREADS,), args, shared_mem=shared_dkv)
     return dqkv

@@ -3,8 +3,6 @@ import numpy as np
 
 from pystory.c import ext, ptr
 
-__all__ = ["crossentropy_forward", "crossentropy_backward", "crossentropy_fused"]
-
 
 def _call(op, rc):
     if rc != 0:  # the C side re-checks the targets; the declaration makes this unreachable

@@ -4,8 +4,6 @@ import numpy as np
 
 from pystory.c import ext, ptr
 
-__all__ = ["linear_forward", "linear_backward"]
-
 
 def linear_forward(x, w, b, C, OC):
     # x: (..., C), w: (OC, C), b: (OC,) or None -> out: (..., OC); N = the rows of x

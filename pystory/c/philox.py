@@ -3,8 +3,6 @@ import numpy as np
 
 from pystory.c import ext, ptr
 
-__all__ = ["philox4x32_10", "philox_uniform", "philox_normal", "philox_randint"]
-
 
 def philox4x32_10(ctr, key, N):
     # ctr: (N, 4) uint32, key: (N, 2) uint32 -> out: (N, 4) uint32

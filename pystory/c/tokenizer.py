@@ -1,14 +1,11 @@
-"""C backend bindings for chapter 01 (csrc/tokenizer.c): byte-level BPE.
-The checks (offsets, counts, ids, merges) are in the declarations: pystory/pretokenize.py, pystory/bpe.py."""
+"""C backend bindings for chapter 01 (csrc/tokenizer.c); checks: pystory/pretokenize.py, pystory/bpe.py."""
 import numpy as np
 
 from pystory.c import ext, ptr
 
-__all__ = ["pretokenize", "unique_words", "bpe_count_pairs", "bpe_merge", "bpe_train", "bpe_encode"]
-
 
 def _done(op, n):
-    if n < 0:
+    if n < 0:   # C could not allocate its scratch
         raise MemoryError(f"{op}: out of memory")
     return n
 

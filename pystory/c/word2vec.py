@@ -3,8 +3,6 @@ import numpy as np
 
 from pystory.c import ext, ptr
 
-__all__ = ["sgns_step"]
-
 
 def sgns_step(w_in, w_out, centers, contexts, negatives, lr, V, B, K, D):
     # w_in, w_out: (V, D) float32, updated in place; centers, contexts: (B,); negatives: (B, K) -> mean loss

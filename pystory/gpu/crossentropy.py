@@ -1,10 +1,7 @@
-"""Launches for cuda/crossentropy.cu (chapters 06 and 04), shared by the cuda and emu backends.
-The checks are in the declarations (pystory/crossentropy.py)."""
+"""Launches of cuda/crossentropy.cu (chapters 06, 04) for the cuda and emu backends; checks: pystory/crossentropy.py."""
 import numpy as np
 
 from pystory.gpu import blocks
-
-__all__ = ["crossentropy_forward", "crossentropy_backward", "crossentropy_fused"]
 
 WARPS = 4   # rows per block: one warp per row
 
@@ -13,18 +10,16 @@ def crossentropy_forward(dev, logits, targets, N, V):
     # logits: (N, V) float32, targets: (N,) int32 -> losses: (N,), probs: (N, V)
     losses = dev.xp.empty(N, dtype=np.float32)
     probs = dev.xp.empty_like(logits)
-    if N:
-        dev.kernel("crossentropy", "crossentropy_forward_kernel")(
-            (blocks(N, WARPS),), (32 * WARPS,), (losses, probs, logits, targets, np.int32(N), np.int32(V)))
+    dev.kernel("crossentropy", "crossentropy_forward_kernel")(
+        (blocks(N, WARPS),), (32 * WARPS,), (losses, probs, logits, targets, np.int32(N), np.int32(V)))
     return losses, probs
 
 
 def crossentropy_backward(dev, dlosses, probs, targets, N, V):
     # dlosses: (N,), probs: (N, V), targets: (N,) -> dlogits: (N, V); one thread per value
     dlogits = dev.xp.empty_like(probs)
-    if N:
-        dev.kernel("crossentropy", "crossentropy_backward_kernel")(
-            (blocks(N * V, 256),), (256,), (dlogits, dlosses, probs, targets, np.int32(N), np.int32(V)))
+    dev.kernel("crossentropy", "crossentropy_backward_kernel")(
+        (blocks(N * V, 256),), (256,), (dlogits, dlosses, probs, targets, np.int32(N), np.int32(V)))
     return dlogits
 
 
@@ -32,7 +27,6 @@ def crossentropy_fused(dev, logits, targets, N, V):
     # logits: (N, V), targets: (N,) -> losses: (N,), dlogits: (N, V) = d mean(losses) / d logits
     losses = dev.xp.empty(N, dtype=np.float32)
     dlogits = dev.xp.empty_like(logits)
-    if N:
-        dev.kernel("crossentropy", "crossentropy_fused_kernel")(
-            (blocks(N, WARPS),), (32 * WARPS,), (losses, dlogits, logits, targets, np.int32(N), np.int32(V)))
+    dev.kernel("crossentropy", "crossentropy_fused_kernel")(
+        (blocks(N, WARPS),), (32 * WARPS,), (losses, dlogits, logits, targets, np.int32(N), np.int32(V)))
     return losses, dlogits

@@ -1,7 +1,5 @@
-"""Launches for cuda/kvcache.cu (chapter 06), shared by the cuda and emu backends; checks: pystory/kvcache.py."""
+"""Launches of cuda/kvcache.cu (chapter 06) for the cuda and emu backends; checks: pystory/kvcache.py."""
 import numpy as np
-
-__all__ = ["attention_decode"]
 
 THREADS = 64     # t is small in generation (<= block_size); two warps keep the block busy
 SHARED_LIMIT = 48 * 1024

@@ -1,17 +1,13 @@
-"""Launches for cuda/linear.cu (chapters 06 and 04), shared by the cuda and emu backends.
+"""Launches of cuda/linear.cu (chapters 06 and 04) for the cuda and emu backends; checks: pystory/linear.py.
 
-Every product of the layer is one launch of a matmul kernel,
-out = A @ B (+ bias), with A and B read through strides (see cuda/linear.cu):
+Every product of the layer is one launch of a matmul kernel (`version`: naive, tiled,
+regblock), out = A @ B (+ bias), with A and B read through strides (see cuda/linear.cu):
     forward   out = x @ w.T + b
     backward  dx = dout @ w,  dw = dout.T @ x,  db = column sums of dout
-`version=` picks the kernel: "naive", "tiled", "regblock". The checks are in
-the declarations (pystory/linear.py).
 """
 import numpy as np
 
 from pystory.gpu import blocks
-
-__all__ = ["linear_forward", "linear_backward"]
 
 BM = BN = 128   # regblock's tile of out (cuda/linear.cu)
 TILE = 16       # tiled's tile
@@ -36,8 +32,6 @@ def _vector_mode(x, sk, sc, Kdim, Cdim):
 
 def matmul(dev, out, a, sam, sak, b, sbk, sbn, M, N, K, bias=None, version="regblock"):
     """out[M, N] = A @ B (+ bias): A(i, k) = a[i*sam + k*sak], B(k, j) = b[k*sbk + j*sbn]."""
-    if M == 0 or N == 0:
-        return out
     has_bias = bias is not None
     bias_arg = bias if has_bias else out  # never read when has_bias == 0
     args = (out, a, b, bias_arg, np.int32(has_bias), np.int32(M), np.int32(N), np.int32(K),
@@ -72,8 +66,6 @@ def linear_backward(dev, dout, x, w, version, C, OC):
     dw = dev.xp.zeros((OC, C), dtype=np.float32)
     db = dev.xp.zeros(OC, dtype=np.float32)
     N = dout.size // OC if OC else 0
-    if N == 0:
-        return dx, dw, db
     # dx = dout @ w: A = dout (sam=OC, sak=1), B = w (sbk=C, sbn=1)
     matmul(dev, dx, dout, OC, 1, w, C, 1, N, C, OC, version=version)
     # dw = dout.T @ x: A(o, n) = dout[n*OC + o] (sam=1, sak=OC), B = x (sbk=C, sbn=1)

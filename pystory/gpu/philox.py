@@ -1,9 +1,7 @@
-"""Launches for cuda/philox.cu (chapter 02), shared by the cuda and emu backends; checks: pystory/philox.py."""
+"""Launches of cuda/philox.cu (chapter 02) for the cuda and emu backends; checks: pystory/philox.py."""
 import numpy as np
 
 from pystory.gpu import blocks
-
-__all__ = ["philox4x32_10", "philox_uniform", "philox_normal", "philox_randint"]
 
 THREADS = 256
 
@@ -11,26 +9,17 @@ THREADS = 256
 def philox4x32_10(dev, ctr, key, N):
     # ctr: (N, 4) uint32, key: (N, 2) uint32 -> out: (N, 4) uint32; one thread per counter
     out = dev.xp.empty_like(ctr)
-    if N:
-        dev.kernel("philox", "philox4x32_10_kernel")((blocks(N, THREADS),), (THREADS,),
-                                                     (out, ctr, key, np.int32(N)))
+    dev.kernel("philox", "philox4x32_10_kernel")((blocks(N, THREADS),), (THREADS,), (out, ctr, key, np.int32(N)))
     return out
 
 
-def _stream_args(seed, offset, n):
-    # The counter blocks that cover words offset .. offset+n-1, and the 64-bit
-    # seed and offset as (lo, hi) 32-bit halves.
-    nblocks = (offset + n + 3) // 4 - offset // 4
-    halves = (np.uint32(seed & 0xFFFFFFFF), np.uint32(seed >> 32),
-              np.uint32(offset & 0xFFFFFFFF), np.uint32(offset >> 32))
-    return nblocks, halves
-
-
 def _launch(dev, name, out, seed, offset, n, *extra):
-    nblocks, halves = _stream_args(seed, offset, n)
-    if n:
-        dev.kernel("philox", name)((blocks(nblocks, THREADS),), (THREADS,),
-                                   (out, *halves, np.int32(n), np.int32(nblocks), *extra))
+    # One thread per counter block of 4 words covering words offset .. offset+n-1;
+    # the 64-bit seed and offset travel as (lo, hi) 32-bit halves.
+    nblocks = (offset + n + 3) // 4 - offset // 4 if n else 0
+    halves = tuple(np.uint32(v) for v in (seed & 0xFFFFFFFF, seed >> 32, offset & 0xFFFFFFFF, offset >> 32))
+    dev.kernel("philox", name)((blocks(nblocks, THREADS),), (THREADS,),
+                               (out, *halves, np.int32(n), np.int32(nblocks), *extra))
     return out
 
 

@@ -1,17 +1,14 @@
-"""Launches for cuda/tokenizer.cu (chapter 01), shared by the cuda and emu backends.
+"""Launches of cuda/tokenizer.cu (chapter 01) for the cuda and emu backends; checks: pystory/pretokenize.py, bpe.py.
 
 Between kernels the arrays are compacted with array operations (flatnonzero,
 boolean masks, cumsum, searchsorted) that CuPy runs on the GPU and NumPy on
 the CPU: "keep what the kernel marked" is a library call, not a lesson.
-The checks are in the declarations (pystory/pretokenize.py, pystory/bpe.py).
 """
 import numpy as np
 
 from pystory import pretokenize as reference
 from pystory.common import to_numpy
 from pystory.gpu import blocks
-
-__all__ = ["pretokenize", "unique_words", "bpe_count_pairs", "bpe_merge", "bpe_train", "bpe_encode"]
 
 ARGMAX_THREADS = 256  # bpe_argmax_kernel's shared arrays hold 256 entries
 
@@ -24,13 +21,9 @@ def _word_of(xp, offsets, n):
 def pretokenize(dev, data):
     # data: (N,) uint8 -> offsets: (W+1,) int32; one thread per byte marks word starts
     xp, n = dev.xp, data.size
-    if n == 0:
-        return xp.zeros(1, np.int32)
     is_start = xp.zeros(n, np.uint8)
-    threads = 256
-    dev.kernel("tokenizer", "pretokenize_kernel")((blocks(n, threads),), (threads,), (is_start, data, np.int32(n)))
-    starts = xp.flatnonzero(is_start).astype(np.int32)
-    return xp.concatenate([starts, xp.array([n], np.int32)])
+    dev.kernel("tokenizer", "pretokenize_kernel")((blocks(n, 256),), (256,), (is_start, data, np.int32(n)))
+    return xp.concatenate([xp.flatnonzero(is_start).astype(np.int32), xp.array([n], np.int32)])
 
 
 def unique_words(dev, data, offsets):
@@ -42,12 +35,9 @@ def unique_words(dev, data, offsets):
 
 
 def _count_pairs(dev, hist, ids, word_of, counts, V):
-    n = ids.size
     hist.fill(0)
-    if n > 1:
-        threads = 256
-        dev.kernel("tokenizer", "bpe_count_pairs_kernel")(
-            (blocks(n, threads),), (threads,), (hist, ids, word_of, counts, np.int32(n), np.int32(V)))
+    dev.kernel("tokenizer", "bpe_count_pairs_kernel")(
+        (blocks(ids.size, 256),), (256,), (hist, ids, word_of, counts, np.int32(ids.size), np.int32(V)))
 
 
 def bpe_count_pairs(dev, ids, offsets, counts, vocab_size):
@@ -72,13 +62,9 @@ def _argmax(dev, hist):
 
 def _merge(dev, ids, word_of, a, b, new_id):
     # -> (ids, word_of, keep) with the pair merged and absorbed tokens removed
-    xp, n = dev.xp, ids.size
     out = ids.copy()
-    if n > 1:
-        threads = 256
-        dev.kernel("tokenizer", "bpe_merge_kernel")(
-            (blocks(n, threads),), (threads,),
-            (out, ids, word_of, np.int32(n), np.int32(a), np.int32(b), np.int32(new_id)))
+    dev.kernel("tokenizer", "bpe_merge_kernel")(
+        (blocks(ids.size, 256),), (256,), (out, ids, word_of, *map(np.int32, (ids.size, a, b, new_id))))
     keep = out >= 0
     return out[keep], word_of[keep], keep
 
@@ -144,10 +130,9 @@ def bpe_encode(dev, data, offsets, merges, W):
         return tok, xp.zeros(1, np.int32)
     keys, vals, mask = rank_table(to_numpy(merges))
     lens = xp.empty(W, np.int32)
-    threads = 128
     dev.kernel("tokenizer", "bpe_encode_kernel")(
-        (blocks(W, threads),), (threads,),
-        (tok, lens, offsets, np.int32(W), xp.asarray(keys), xp.asarray(vals), np.uint32(mask), merges))
+        (blocks(W, 128),), (128,), (tok, lens, offsets, np.int32(W), xp.asarray(keys), xp.asarray(vals),
+                                    np.uint32(mask), merges))
     # keep the first lens[w] tokens of each word's span
     n = tok.size
     word_of = _word_of(xp, offsets, n)

@@ -1,9 +1,7 @@
-"""Launches for cuda/word2vec.cu (chapter 02), shared by the cuda and emu backends; checks: pystory/word2vec.py."""
+"""Launches of cuda/word2vec.cu (chapter 02) for the cuda and emu backends; checks: pystory/word2vec.py."""
 import numpy as np
 
 from pystory.gpu import blocks
-
-__all__ = ["sgns_step"]
 
 WARPS = 8  # pairs per block in sgns_grad_kernel
 

@@ -183,6 +183,9 @@ class ArraySpec(Spec):
         if GROUP in parts[1:]:
             raise ValueError(f"declare: '...' may only lead a shape, got {shape!r}")
         self.dims = [Dim(p) for p in parts[self.group:]]
+        # for the checker's fast path: each dim a name (str), a literal (int) or any size (None)
+        self.simple = all(d.mult == 1 and d.add == 0 for d in self.dims)
+        self.simple_dims = tuple(d.name if d.name else d.value for d in self.dims)
         self.shape_text = "(" + ", ".join(parts) + ("," if len(parts) == 1 and not self.group else "") + ")"
         self.within = Interval(m.group(2)) if m.group(2) else None
 

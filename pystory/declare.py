@@ -373,7 +373,6 @@ class Declaration:
         self.names = tuple(p.name for p in params)
         self.defaults = tuple(p.default for p in params)
         self.positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
-        self.reference_takes = tuple(sig.parameters)     # what the NumPy reference itself accepts
         self.writes, self.distinct = tuple(writes), tuple(distinct)
         for k in self.writes + self.distinct:
             if k not in specs or specs[k].kind != "array":
@@ -408,7 +407,7 @@ class Declaration:
             # for the messages: which earlier argument fixed each name of this one's shape
             for s in (spec.items.values() if spec.kind == "tuple" else (spec,)):
                 s.fixed_by = {n: first[n] for n in s.names() if first.get(n, spec.name) != spec.name}
-            for n in ([spec.name] if spec.kind == "int" else []) + _binding_names(spec):
+            for n in ([spec.name] if spec.kind == "int" else []) + binding_names(spec):
                 self._add(bound, n)
                 first.setdefault(n, spec.name)
         self.ranged = tuple(i for i, s in enumerate(self.specs) if s.kind == "array" and s.within)
@@ -428,7 +427,7 @@ class Declaration:
                 fixed = {**ex, **fixed}
         sizes, fresh = {}, iter(range(2, 1000))
         for spec in self.specs:
-            for name in ([spec.name] if spec.kind == "int" else []) + _binding_names(spec):
+            for name in ([spec.name] if spec.kind == "int" else []) + binding_names(spec):
                 if name not in sizes:
                     sizes[name] = fixed.get(name, (2,) if name == GROUP else next(fresh))
             if spec.kind == "int" and spec.name not in fixed:
@@ -461,14 +460,14 @@ class Declaration:
         return "\n".join(lines)
 
 
-def _binding_names(spec):
+def binding_names(spec):
     """The size names an argument binds when it is checked (an array's dims, a tuple's items)."""
     if spec.kind == "array":
         return ([GROUP] if spec.group else []) + [d.name for d in spec.dims if d.name]
     if spec.kind == "tuple":
         out = []
         for k, s in spec.items.items():
-            out += [k] if s.kind == "int" else _binding_names(s)
+            out += [k] if s.kind == "int" else binding_names(s)
         return out
     return []
 

@@ -19,7 +19,7 @@ import pytest
 
 import pystory
 from pystory.backend import declarations
-from pystory.declare import GROUP, _binding_names
+from pystory.declare import GROUP, binding_names
 
 GARBAGE = {
     "float64 arrays": lambda: np.zeros(3, np.float64),
@@ -75,7 +75,7 @@ def _strided(xp, a):
 def _bound_before(decl, i):
     names = set()
     for spec in decl.specs[:i]:
-        names |= set(([spec.name] if spec.kind == "int" else []) + _binding_names(spec))
+        names |= set(([spec.name] if spec.kind == "int" else []) + binding_names(spec))
     return names
 
 

@@ -29,7 +29,7 @@ LAYERS = ["basics", "tokenizer", "philox", "embedding", "word2vec", "attention",
           "linear", "layernorm", "gelu", "residual", "crossentropy", "optim"]
 
 # A layer whose NumPy reference is split over several short modules (default: pystory/<layer>.py).
-REFERENCES = {"tokenizer": ("pretokenize", "bpe")}
+REFERENCES = {"tokenizer": ("pretokenize", "bpe"), "word2vec": ("sgns",)}
 
 
 class Backend:

@@ -1,4 +1,4 @@
-"""C backend binding for chapter 02's word2vec step (csrc/word2vec.c); checks: pystory/word2vec.py."""
+"""C backend binding for chapter 02's word2vec step (csrc/word2vec.c); checks: pystory/sgns.py."""
 import numpy as np
 
 from pystory.c import ext, ptr

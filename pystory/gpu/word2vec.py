@@ -1,4 +1,4 @@
-"""Launches of cuda/word2vec.cu (chapter 02) for the cuda and emu backends; checks: pystory/word2vec.py."""
+"""Launches of cuda/word2vec.cu (chapter 02) for the cuda and emu backends; checks: pystory/sgns.py."""
 import numpy as np
 
 from pystory.gpu import blocks

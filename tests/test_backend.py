@@ -96,3 +96,36 @@ def test_doctor_reports_the_compiler_and_gpu():
 def test_unknown_command_exits_with_usage():
     r = run_cli("frobnicate")
     assert r.returncode == 2 and "unknown command" in r.stderr
+
+
+# --- layering: who may import whom ----------------------------------------------------------
+
+def _imports(path):
+    import ast
+    with open(os.path.join(ROOT, path)) as f:
+        tree = ast.parse(f.read())
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(a.name, None) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out += [(node.module, a.name) for a in node.names]
+    return out
+
+
+def test_no_reference_module_imports_the_registry_that_loads_it():
+    for layer in LAYERS:
+        for m in REFERENCES.get(layer, (layer,)):
+            for mod, name in _imports(f"pystory/{m}.py"):
+                assert mod not in ("pystory", "pystory.backend"), f"pystory/{m}.py imports {mod}"
+
+
+def test_the_gpu_bindings_never_import_the_c_backend_and_no_binding_imports_a_private_helper():
+    import glob
+    for path in glob.glob(os.path.join(ROOT, "pystory", "c", "*.py")) + \
+            glob.glob(os.path.join(ROOT, "pystory", "gpu", "*.py")):
+        rel = os.path.relpath(path, ROOT)
+        for mod, name in _imports(rel):
+            assert not (rel.startswith("pystory/gpu") and mod.startswith("pystory.c")), f"{rel} imports {mod}"
+            private = (name or "").startswith("_") and name != "_cpystory"   # the extension itself
+            assert not private, f"{rel} imports the private {mod}.{name}"

@@ -1,34 +1,11 @@
 """Chapter 02: word2vec — skip-gram with negative sampling (Mikolov et al., 2013).
 
-Each word w has two vectors: w_in[w] (as a center word) and w_out[w] (as a
-context word). For a center c and a word o seen near it, the model should
-score s = w_in[c] . w_out[o] high; for K "negative" words drawn at random
-(from the unigram distribution raised to 0.75) it should score low:
-
-    loss(c, o, n_1..n_K) = -log sigma(w_in[c] . w_out[o]) - sum_k log sigma(-w_in[c] . w_out[n_k])
-
-Its gradient with respect to the score of output word j is g_j = sigma(s_j) - label_j
-(label 1 for the context, 0 for a negative), so
-
-    d w_out[j] = g_j * w_in[c]          d w_in[c] = sum_j g_j * w_out[j]
-
-The op (pystory/sgns.py, with the same name in csrc/word2vec.c and cuda/word2vec.cu):
-
-    sgns_step(w_in, w_out, centers, contexts, negatives, lr) -> loss
-
-    w_in, w_out: (V, D) float32, updated IN PLACE
-    centers, contexts: (B,) int32; negatives: (B, K) int32
-    lr: the step size per pair, as in word2vec's C code
-    returns the mean loss of the B pairs, computed before the update.
-
-One step is one minibatch of SGD on the SUM of the B pair losses: every
-gradient is computed from the weights as they were at the start of the step,
-and then all updates are applied (a word that occurs several times in the
-batch gets the sum of its updates). That makes the result independent of
-the order of the pairs up to float rounding, so NumPy, C (which sums in the
-same order as NumPy) and CUDA (which adds with atomics) agree to float
-tolerance. The original word2vec instead updates after every pair, in
-parallel threads without locks ("Hogwild").
+Each word w has two vectors, w_in[w] (as a center word) and w_out[w] (as a
+context word), trained so that w_in[c] . w_out[o] is high for words o seen
+near c and low for K "negative" words drawn at random. The op that takes one
+minibatch step, sgns_step(w_in, w_out, centers, contexts, negatives, lr) -> loss,
+and its math are in pystory/sgns.py (the same name in csrc/word2vec.c and
+cuda/word2vec.cu).
 
 The data side (pure NumPy, drawing every random number from Philox):
     build_vocab(words, min_count)           -> Vocab: words by frequency, counts, id of each word

@@ -304,8 +304,8 @@ def _finish(decl, index):
 def wrap(decl, fn, ctx, device=None):
     """`fn` (a backend's function for decl.op), behind the checker. The result has the
     declaration's signature. fn receives the checked arguments it names (a backend may
-    leave out a declared kernel `version` it has no choice of), then, as keywords, any
-    size names it asks for by naming them as extra parameters: def rowsum(x, R, C)."""
+    leave out a declared kernel `version` it has no choice of), then the sizes it asks
+    for by naming them as extra parameters after those: def rowsum(x, R, C)."""
     params = list(inspect.signature(fn).parameters.values())
     if device is not None:
         params = params[1:]                               # the GPU launches take the device first
@@ -313,6 +313,9 @@ def wrap(decl, fn, ctx, device=None):
         raise TypeError(f"{decl.op}: the {ctx.name} function must take its declared arguments positionally")
     takes = [p.name for p in params]
     sized = [n for n in takes if n not in decl.names]
+    if sized and any(n in decl.names for n in takes[takes.index(sized[0]):]):
+        raise TypeError(f"{decl.op}: the {ctx.name} function takes {takes}; the sizes it asks for "
+                        f"({sized}) must come after the declared arguments")
     unknown = [n for n in sized if n not in decl.size_names]
     skipped = [n for n in decl.names if n not in takes]
     if unknown or any(decl.specs[decl.names.index(n)].kind != "choice" for n in skipped):
@@ -363,7 +366,7 @@ def wrap(decl, fn, ctx, device=None):
         if pick is not None:
             vals = [vals[i] for i in pick]
         if sized:
-            return call(*vals, **{k: sizes[k] for k in sized})
+            return call(*vals, *[sizes[k] for k in sized])
         return call(*vals)
 
     checked.__name__ = checked.__qualname__ = op

@@ -210,6 +210,11 @@ def test_a_binding_may_ask_for_sizes_by_name():
     assert wrap(toy_heads.declaration, lambda x, n_head, T, C: (T, C), CPU)(f32(2, 8), 4) == (2, 8)
 
 
+def test_a_binding_asks_for_sizes_after_its_arguments():
+    with pytest.raises(TypeError, match=r"the sizes it asks for \(\['C'\]\) must come after the declared arguments"):
+        wrap(toy_heads.declaration, lambda x, C, n_head: None, CPU)
+
+
 def test_a_binding_with_other_parameters_is_refused_when_the_backend_is_built():
     with pytest.raises(TypeError, match=r"toy_heads: the numpy function takes \['x', 'heads'\]"):
         wrap(toy_heads.declaration, lambda x, heads: None, CPU)

@@ -12,7 +12,9 @@ tool, thousands of times slower than a GPU).
 The checker table times, on tiny arrays (so the op itself costs little), each
 op of the c backend as a user calls it (checked against its declaration) and
 the same binding without the checker (inspect.unwrap), interleaved, many
-rounds; it reports the median and the spread (25th-75th percentile).
+rounds; it reports the median and the spread (25th-75th percentile). It counts
+CPU time (time.process_time): the checker is pure CPU work, and on a shared
+machine wall time would mostly measure the other jobs.
 """
 import argparse
 import inspect
@@ -90,10 +92,10 @@ def checker_overhead(rounds=200, loops=200):
         samples = {"checked": [], "unchecked": []}
         for _ in range(rounds):                  # interleaved: drift and load hit both alike
             for name, call in (("checked", lambda: checked(*args)), ("unchecked", lambda: raw(*args, **sizes))):
-                t0 = time.perf_counter()
+                t0 = time.process_time()
                 for _ in range(loops):
                     call()
-                samples[name].append((time.perf_counter() - t0) / loops * 1e6)
+                samples[name].append((time.process_time() - t0) / loops * 1e6)
         c, u = (np.percentile(samples[k], [25, 50, 75]) for k in ("checked", "unchecked"))
         d = np.percentile(np.subtract(samples["checked"], samples["unchecked"]), [25, 50, 75])
         rows.append([label, len(args), f"{c[1]:.2f} ({c[0]:.2f}-{c[2]:.2f})", f"{u[1]:.2f} ({u[0]:.2f}-{u[2]:.2f})",

@@ -201,3 +201,29 @@ def test_a_damaged_cached_library_is_rebuilt(tmp_path, damage):
     cached, lib2 = run()
     assert not cached and lib2 == lib and os.path.getsize(lib) > 0
     assert run()[0]  # and then it is cached again
+
+
+def test_launches_from_several_python_threads_at_once_all_succeed():
+    import threading
+    fast = emu.RawModule(path=KERNELS / "emu_scan.cu")
+    checked = emu.RawModule(path=KERNELS / "emu_matmul.cu", check=True)
+    errors = []
+
+    def work():
+        try:
+            for _ in range(10):
+                x = np.arange(1, 257, dtype=np.float32)
+                y = np.zeros_like(x)
+                fast.get_function("scan_hillis_steele")(1, 256, (x, y, i32(256)))
+                assert (y == np.cumsum(x)).all()
+                a, c = np.ones((20, 20), np.float32), np.zeros((20, 20), np.float32)
+                checked.get_function("matmul_tiled")((2, 2), (16, 16), (a, a, c, i32(20), i32(20), i32(20)))
+                assert (c == 20).all()
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(repr(e))
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

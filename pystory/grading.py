@@ -270,6 +270,15 @@ def describe(e):
     return cap(msg)
 
 
+def where_in(e, path):
+    """' (at rowsum.py:12)': the last line of the learner's file in a Python traceback, or ''."""
+    import traceback
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if os.path.abspath(f.filename) == os.path.abspath(path)]
+    if not frames or isinstance(e, NotImplementedError):
+        return ""
+    return f" (at {os.path.basename(path)}:{frames[-1].lineno})"
+
+
 def to_outputs(result):
     """A case's result -> {name: numeric ndarray}; anything else is the learner's error."""
     if not isinstance(result, dict):
@@ -308,7 +317,7 @@ def _run_cases(ch, index, path, built, outdir, start, gpu):
     try:
         impl = load_impl(task, path, built, gpu)
     except Exception as e:
-        _write_atomic(os.path.join(outdir, "load.err"), describe(e))
+        _write_atomic(os.path.join(outdir, "load.err"), describe(e) + where_in(e, path))
         return
     for i in range(start, len(cases)):
         with open(os.path.join(outdir, f"case-{i}.start"), "w"):
@@ -316,7 +325,7 @@ def _run_cases(ch, index, path, built, outdir, start, gpu):
         try:
             outputs = to_outputs(cases[i].run(impl))
         except Exception as e:
-            _write_atomic(os.path.join(outdir, f"case-{i}.err"), describe(e))
+            _write_atomic(os.path.join(outdir, f"case-{i}.err"), describe(e) + where_in(e, path))
             continue
         _write_atomic(os.path.join(outdir, f"case-{i}.npz"), outputs)
 
@@ -351,11 +360,15 @@ def sanitizer_report(stderr):
         kind = m.group(1)
         acc = re.search(r"\b(READ|WRITE) of size (\d+)", stderr)
         frame = re.search(r"#\d+ 0x[0-9a-f]+ in (\S+) (\S+?):(\d+)", stderr)
-        where = re.search(r"is located (\d+) bytes (to the right|to the left|after|before|inside) of "
+        where = re.search(r"is located (\d+) bytes (to the right|to the left|after|before|inside)(?: of)? "
                           r"(\d+)-byte region", stderr)
         text = f"AddressSanitizer: {kind}"
         if acc:
             text += f": a {acc.group(1).lower()} of {acc.group(2)} bytes"
+        elif kind == "SEGV":
+            cause = re.search(r"caused by a (READ|WRITE) memory access", stderr)
+            text += f": a {cause.group(1).lower()}" if cause else ""
+            text += " through a NULL pointer" if "zero page" in stderr else " at an invalid address"
         if frame:
             func = frame.group(1).split("._omp_fn")[0]
             text += f" in {func} at {os.path.basename(frame.group(2))}:{frame.group(3)}"

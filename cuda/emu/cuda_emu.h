@@ -45,6 +45,15 @@
 //   shared memory that was never written is visible.
 // * Global memory is the NumPy arrays' memory; atomics are real CPU atomics
 //   because blocks run on several OS threads at once.
+//
+// Two companions, included below
+// ------------------------------
+// * emu_guard.h: faults (NULL pointers, division by zero, stack overflow),
+//   exit()/abort(), a watchdog for endless loops and Ctrl-C become an error
+//   for one CUDA thread, never a dead or hung Python.
+// * emu_check.h (checked builds only, -DEMU_CHECKED): the sanitizer's hooks
+//   that see every memory access of the kernel (memcheck, racecheck,
+//   initcheck); synccheck lives in the scheduler below.
 #pragma once
 
 #if defined(__APPLE__) && !defined(_XOPEN_SOURCE)

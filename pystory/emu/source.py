@@ -9,7 +9,9 @@ things g++ cannot do by itself:
   the line, before g++ would print something cryptic;
 * rewrite the few constructs that are not valid C++ even with the emulator's
   macros (``extern __shared__ float buf[];``), keeping every line where it
-  was so g++'s messages point at the learner's own lines;
+  was so g++'s messages point at the learner's own lines; for a checked
+  build, also turn each static ``__shared__`` declaration into a reference
+  into the checked arena (cuda/emu/emu_check.h);
 * write one small launch wrapper per kernel (see cuda/emu/cuda_emu.h).
 
 All scanning happens on a copy of the source in which comments (and, for

@@ -3,7 +3,6 @@ course's reference code scores full marks, real bugs fail with a readable
 report (the sanitizers' line), and nothing a learner's code prints, writes
 or does to its own process can forge a score."""
 import glob
-import inspect
 import io
 import os
 import re
@@ -119,7 +118,7 @@ def test_an_online_softmax_writing_past_its_row_fails_with_the_memcheck_line(tmp
     line = kernel[:kernel.index("i <= N; i += blockDim.x) yr[i]")].count("\n") + 1
     pts, cases, report = grade_task("03", 3, stubs(tmp_path, "03", softmax_online_dot_cu=kernel))
     assert pts == 0
-    assert f"memcheck: kernel 'softmax_forward_online_kernel'" in report
+    assert "memcheck: kernel 'softmax_forward_online_kernel'" in report
     assert f"out-of-bounds read of 4 bytes at x[1] at line {line}" in report
 
 

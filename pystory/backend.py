@@ -35,9 +35,10 @@ REFERENCES = {"tokenizer": ("pretokenize", "bpe"), "word2vec": ("sgns",)}
 class Backend:
     """The ops of one backend as attributes, plus how to move arrays to and from it."""
 
-    def __init__(self, name, xp, ops):
+    def __init__(self, name, xp, ops, device=None):
         self.name = name
         self.xp = xp
+        self.device = device      # the pystory.gpu.Device of cuda and emu (None for numpy and c)
         self.ops = sorted(ops)
         for op, fn in ops.items():
             setattr(self, op, fn)
@@ -99,7 +100,7 @@ def backend(name):
     if name in ("cuda", "emu"):
         from pystory.gpu import cuda_device, emu_device
         dev = cuda_device() if name == "cuda" else emu_device()
-        return Backend(name, dev.xp, _ops(name, dev.xp, "pystory.gpu", dev))
+        return Backend(name, dev.xp, _ops(name, dev.xp, "pystory.gpu", dev), dev)
     raise ValueError(f"backend: unknown backend {name!r}; choose one of {BACKENDS}")
 
 

@@ -245,7 +245,7 @@ def test_pystory_emu_check_turns_on_every_check_for_the_emu_backend():
         import pystory
         from pystory import emu
         be = pystory.backend("emu")
-        print(sorted(be.axpy.args[0].module("basics").checks))
+        print(sorted(be.device.module("basics").checks))
         print(np.empty is emu.empty)
     """)
     env = dict(os.environ, PYSTORY_EMU_CHECK="all")

@@ -95,7 +95,7 @@ def count_pairs_cuda_cases():
 
 TASKS = [
     Task(name="bpe_count_pairs in NumPy", lang="python", stub="count_pairs.py", symbol="bpe_count_pairs",
-         reference="pystory/tokenizer.py", cases=count_pairs_python_cases, points=3,
+         reference="pystory/bpe.py", cases=count_pairs_python_cases, points=3,
          hint="first find every position whose pair stays inside one word (which positions end a word?), "
               "then turn each pair into one number so that a single weighted histogram call counts them all"),
     Task(name="bpe_merge in C", lang="c", stub="merge.c", symbol="bpe_merge",

@@ -19,7 +19,6 @@ points and nothing else. `--reference` grades the course's own
 implementations instead of the stubs: they must score full marks (the test
 suite checks both ends).
 """
-import argparse
 import glob
 import importlib.util
 import json
@@ -48,10 +47,19 @@ class Task:
     extra: dict = field(default_factory=dict)
 
 
+# chapters the course will have but does not have yet (DESIGN.md's list)
+PLANNED = {"04": "vae", "05": "gan", "07": "product", "08": "scaling"}
+
+
 def chapter_dir(ch):
     matches = sorted(glob.glob(os.path.join(ROOT, "chapters", f"{ch}_*")))
     if not matches:
-        raise SystemExit(f"grade: no chapter {ch!r} (chapters/{ch}_*/ not found)")
+        ready = sorted(os.path.basename(d)[:2] for d in glob.glob(os.path.join(ROOT, "chapters", "[0-9][0-9]_*")))
+        if ch in PLANNED:
+            raise SystemExit(f"grade: chapter {ch} ({PLANNED[ch]}) is planned but not written yet; "
+                             f"chapters with homework now: {', '.join(ready)}")
+        raise SystemExit(f"grade: no chapter {ch!r}; the chapters are {', '.join(ready)} "
+                         f"(and, planned, {', '.join(sorted(PLANNED))})")
     return matches[0]
 
 
@@ -208,7 +216,8 @@ def grade(ch, reference=False, gpu=False, workdir=None, out=sys.stdout):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    p = argparse.ArgumentParser(prog="python -m pystory grade", description="Grade a chapter's homework.")
+    from pystory.cli_args import Parser     # one-line errors, exit code 2, like every command
+    p = Parser("python -m pystory grade", description="Grade a chapter's homework.")
     p.add_argument("chapter", help="chapter number, e.g. 00")
     p.add_argument("--reference", action="store_true", help="grade the course's own implementations")
     p.add_argument("--gpu", action="store_true", help="run CUDA tasks on a real GPU with CuPy instead of the emulator")
@@ -218,8 +227,9 @@ def main(argv=None):
     ch = a.chapter.zfill(2)
     score, total, results = grade(ch, reference=a.reference, gpu=a.gpu, workdir=a.dir)
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"chapter": ch, "score": score, "total": total, "tasks": results}, f, indent=1)
+        from pystory.atomic import write_text_atomic
+        write_text_atomic(a.json, json.dumps({"chapter": ch, "score": score, "total": total, "tasks": results},
+                                             indent=1))
     return 0
 
 

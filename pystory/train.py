@@ -48,7 +48,7 @@ import time
 
 import numpy as np
 
-from pystory.atomic import fsync_dir, save_figure
+from pystory.atomic import fsync_dir, save_figure, write_bytes_atomic
 from pystory.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 
 __all__ = ["TrainConfig", "TrainingDiverged", "lr_at", "Trainer", "bits_per_byte", "token_byte_lengths"]
@@ -77,6 +77,22 @@ class TrainingDiverged(RuntimeError):
 
 
 SMOOTH = 0.05                     # weight of the newest loss in the smoothed loss (~20 steps of memory)
+
+
+def keep_aside(path, spare):
+    """Make `spare` a second name for the file at `path` (a hard link; a copy where links fail),
+    atomically; `path` itself stays, so a failed write of its successor loses nothing."""
+    folder = os.path.dirname(os.path.abspath(spare))
+    tmp = os.path.join(folder, f".tmp-{os.getpid()}-link-{os.path.basename(spare)}")   # cleaned like any temporary
+    try:
+        os.link(path, tmp)
+        os.replace(tmp, spare)
+        fsync_dir(folder)
+    except OSError:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        with open(path, "rb") as f:
+            write_bytes_atomic(spare, f.read())
 
 
 def lr_at(step, tc):
@@ -144,8 +160,7 @@ class Trainer:
         if path == self.ckpt_path:
             rising = self.best_step < self.step + 1
             if rising and self.last_good and self.last_good[0] == path and self.last_good[1] < self.best_step:
-                os.replace(path, self.prev_path)           # the last checkpoint from before the rise
-                fsync_dir(os.path.dirname(os.path.abspath(path)))
+                keep_aside(path, self.prev_path)           # the last checkpoint from before the rise
                 self.prev = (self.prev_path, self.last_good[1])
             elif not rising and self.prev:
                 os.unlink(self.prev[0])                    # this one is at the best: no fallback needed

@@ -140,3 +140,29 @@ def test_any_ids_given_to_decode_are_text_or_one_line(ids, capsysbinary):
     assert code in (0, 2) and "Traceback" not in err
     if code == 2:
         assert len(err.strip().splitlines()) == 1
+
+
+def test_story_refuses_a_checkpoint_full_of_inf_instead_of_printing_only_the_prompt(tmp_path, capsys):
+    import struct
+    import zlib
+    from pystory.gpt_cli import SHIPPED_MODEL
+    data = open(SHIPPED_MODEL, "rb").read()
+    hlen = struct.unpack("<Q", data[8:16])[0]
+    body = data[20:20 + hlen] + np.full((len(data) - 20 - hlen) // 2, np.inf, np.float16).tobytes()
+    open(tmp_path / "inf.ckpt", "wb").write(data[:16] + struct.pack("<I", zlib.crc32(body)) + body)
+    ck = os.path.join(os.path.dirname(SHIPPED_MODEL), "story.bpe")
+    open(tmp_path / "story.bpe", "wb").write(open(ck, "rb").read())
+    assert run(["story", "--model", str(tmp_path / "inf.ckpt"), "--seed", "1"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "holds NaN or inf" in err
+
+
+def test_chapter_02_demo_output_does_not_depend_on_the_machines_speed():
+    import re
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    outs = [subprocess.run([sys.executable, "chapters/02_embeddings/demo.py", "--quick"], cwd=root,
+                           capture_output=True, text=True, timeout=300).stdout for _ in range(2)]
+    words = [re.sub(r"[\d.,]+ s\b|\([\d,]+ words/s\)|total \d+ s", "", o) for o in outs]
+    assert "1 epoch(s)" in outs[0] and words[0] == words[1]

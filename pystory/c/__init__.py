@@ -2,12 +2,16 @@
 
 The compiled extension is pystory._cpystory (built by `make build`, see
 pystory/cbuild.py). Each layer has a binding file here, pystory/c/<layer>.py,
-that checks the arguments, allocates the outputs and calls the C function.
+that allocates the outputs and calls the C function. The arguments arrive
+already checked against the op's declaration (pystory/check.py), so a
+binding only allocates and calls.
 """
 import glob
 import os
 
 import numpy as np
+
+from pystory.common import BackendUnavailable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -17,10 +21,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # work needs (even NumPy's). Passive waiting costs a few microseconds per loop.
 # It must be set before the extension (and so libgomp) is loaded.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-
-
-class BackendUnavailable(RuntimeError):
-    """A backend that cannot run on this machine; the message says why and what to do."""
 
 
 def load_extension():
@@ -53,13 +53,18 @@ def ext():
     return _ext
 
 
-# Pointers from NumPy arrays. The binding has already checked dtype and
-# contiguity (pystory.check), so the cast below is exact.
+# Pointers from NumPy arrays. The checker has already checked dtype and
+# contiguity (pystory/check.py), so the cast below is exact.
 _CTYPES = {np.float32: "float[]", np.int32: "int[]", np.uint16: "uint16_t[]",
            np.uint32: "uint32_t[]", np.uint8: "uint8_t[]", np.float64: "double[]",
            np.int64: "int64_t[]", np.uint64: "uint64_t[]"}
 
 
 def ptr(a):
-    """A typed C pointer to the data of the contiguous NumPy array `a`."""
+    """A typed C pointer to the data of the contiguous NumPy array `a` (NULL for None)."""
+    if a is None:
+        return ext().ffi.NULL
     return ext().ffi.from_buffer(_CTYPES[a.dtype.type], a)
+
+
+__all__ = ["BackendUnavailable", "ext", "ptr", "load_extension", "stale_sources"]

@@ -7,7 +7,7 @@ import numpy as np
 
 from pystory.attention import check_naive_size, qkv_sizes, unpack_cache
 from pystory.c import ext, ptr
-from pystory.check import check_array
+from pystory.check import legacy_check_array as check_array
 
 __all__ = ["softmax_forward", "softmax_backward",
            "attention_forward_naive", "attention_backward_naive",

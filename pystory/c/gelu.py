@@ -2,7 +2,7 @@
 import numpy as np
 
 from pystory.c import ext, ptr
-from pystory.check import check_array
+from pystory.check import legacy_check_array as check_array
 
 __all__ = ["gelu_forward", "gelu_backward"]
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from pystory.c import ext, ptr
-from pystory.check import check_array
+from pystory.check import legacy_check_array as check_array
 from pystory.kvcache import check_decode_args
 
 __all__ = ["attention_decode"]

@@ -2,7 +2,7 @@
 import numpy as np
 
 from pystory.c import ext, ptr
-from pystory.check import check_array, leading_rows
+from pystory.check import legacy_check_array as check_array, leading_rows
 
 __all__ = ["linear_forward", "linear_backward"]
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from pystory.c import ext, ptr
-from pystory.check import check_array
+from pystory.check import legacy_check_array as check_array
 from pystory.philox import _check_range, _check_seed_offset
 
 __all__ = ["philox4x32_10", "philox_uniform", "philox_normal", "philox_randint"]

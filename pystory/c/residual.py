@@ -6,7 +6,7 @@ pystory/residual.py): the gradient of a sum passes through unchanged.
 import numpy as np
 
 from pystory.c import ext, ptr
-from pystory.check import check_array
+from pystory.check import legacy_check_array as check_array
 
 __all__ = ["residual_forward", "residual_backward"]
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from pystory.c import ext, ptr
-from pystory.check import check_array, check_scalar
+from pystory.check import legacy_check_array as check_array, check_scalar
 
 __all__ = ["pretokenize", "unique_words", "bpe_count_pairs", "bpe_merge", "bpe_train", "bpe_encode"]
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from pystory.c import ext, ptr
-from pystory.check import check_array, check_scalar
+from pystory.check import legacy_check_array as check_array, check_scalar
 
 __all__ = ["sgns_step"]
 

@@ -8,11 +8,10 @@ sizes, the argument order — is the same, so each layer's launch code in
 pystory/gpu/<layer>.py serves both backends.
 """
 import os
-import shutil
 
 import numpy as np
 
-from pystory.check import check_array
+from pystory.common import BackendUnavailable, find_cxx_compiler
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CUDA_DIR = os.path.join(ROOT, "cuda")
@@ -38,8 +37,9 @@ class Device:
         return self.module(layer).get_function(name)
 
     def check(self, op, name, a, dtype, **kw):
-        """pystory.check.check_array for arrays that must live on this device."""
-        return check_array(op, name, a, dtype, xp=self.xp, **kw)
+        """legacy: the hand-written checks of layers not yet declared."""
+        from pystory.check import legacy_check_array
+        return legacy_check_array(op, name, a, dtype, xp=self.xp, **kw)
 
 
 def blocks(n, per_block):
@@ -48,7 +48,6 @@ def blocks(n, per_block):
 
 
 def cuda_device():
-    from pystory.c import BackendUnavailable
     try:
         import cupy
     except ImportError:
@@ -67,17 +66,8 @@ def cuda_device():
     return Device("cuda", cupy, cupy.RawModule)
 
 
-def cxx_compiler():
-    """The C++ compiler the emulator uses ($CXX, else g++, c++ or clang++), or None."""
-    for cxx in (os.environ.get("CXX"), "g++", "c++", "clang++"):
-        if cxx and shutil.which(cxx.split()[0]):
-            return shutil.which(cxx.split()[0])
-    return None
-
-
 def emu_device():
-    from pystory.c import BackendUnavailable
-    if cxx_compiler() is None:
+    if find_cxx_compiler() is None:
         raise BackendUnavailable("emu backend: no C++ compiler found (install g++ or clang++, or set CXX)")
     from pystory import emu
     return Device("emu", np, emu.RawModule)

@@ -73,7 +73,7 @@ def check_crossentropy_fused_c(c):
 
 def check_adamw_cuda(module):
     xp = array_module(module)
-    kernel = module.get_function("adamw_kernel")
+    kernel = module.get_function("adamw_update_kernel")
     rng = np.random.default_rng(2)
     for n, threads, masked in [(1, 32, False), (1000, 256, False), (777, 128, True)]:
         p0, g = (rng.standard_normal(n).astype(np.float32) for _ in range(2))
@@ -105,7 +105,7 @@ TASKS = [
          cdecl="int crossentropy_fused(float* losses, float* dlogits, const float* logits, "
                "const int* targets, int N, int V);",
          hint="check every target first; per row: max, sum of exp(z - max), lse; then the loss and (p - onehot)/N"),
-    Task(name="AdamW kernel in CUDA", lang="cuda", stub="adamw.cu", symbol="adamw_kernel",
+    Task(name="AdamW kernel in CUDA", lang="cuda", stub="adamw.cu", symbol="adamw_update_kernel",
          reference="cuda/optim.cu", check=check_adamw_cuda, points=3,
          hint="i = blockIdx.x * blockDim.x + threadIdx.x; if (i >= n) return; then the five lines of the update"),
 ]

@@ -359,9 +359,8 @@ def upgrade_checkpoint(path, out=None, tokenizer=None):
 
 
 def main(argv=None):
-    import argparse
-    p = argparse.ArgumentParser(prog="python -m pystory.checkpoint",
-                                description="Rewrite format-1 checkpoints as format 2 (same parameters).")
+    from pystory.cli_args import Parser
+    p = Parser("python -m pystory.checkpoint", description="Rewrite format-1 checkpoints as format 2 (same parameters).")
     sub = p.add_subparsers(dest="cmd", required=True)
     u = sub.add_parser("upgrade", help="rewrite FILE in place as format 2")
     u.add_argument("files", nargs="+", metavar="FILE")

@@ -21,6 +21,7 @@ This module sits above the backend registry: BPETokenizer picks a backend
 (`backend=`) and runs the ops there; it also reads and writes the merges file.
 """
 import os
+import zlib
 
 import numpy as np
 
@@ -78,7 +79,13 @@ class ByteTokenizer:
         return b"".join(parts)
 
 
-MERGES_HEADER = "pystory-bpe v1"
+MERGES_HEADER = "pystory-bpe v1"          # the first line of a version-1 merges file
+MERGES_MAGIC = "pystory-bpe v2"           # version 2: "pystory-bpe v2 merges M crc32 XXXXXXXX"
+
+
+def merges_crc32(merges):
+    """CRC-32 of the merges as little-endian int32 pairs (comments may change, the merges may not)."""
+    return zlib.crc32(np.ascontiguousarray(merges, "<i4").tobytes())
 
 
 class BPETokenizer:
@@ -164,7 +171,7 @@ class BPETokenizer:
     # -- files --
     def save(self, path):
         """Write the merges file `path` and a vocab dump `path + '.vocab'` (both atomically)."""
-        lines = [MERGES_HEADER,
+        lines = [f"{MERGES_MAGIC} merges {len(self.merges)} crc32 {merges_crc32(self.merges):08x}",
                  f"# vocab_size {self.vocab_size}: ids 0-255 are bytes, merge m (line m below) makes id 256+m,",
                  f"# <|endoftext|> is id {self.eot_id} (the last id). One merge per line: left_id right_id",
                  ]
@@ -176,19 +183,38 @@ class BPETokenizer:
 
     @classmethod
     def load(cls, path, backend="auto"):
-        """Read a merges file; a malformed one raises ValueError naming the file and line."""
+        """Read a merges file; a malformed, cut or edited one raises ValueError naming the file and line.
+
+        Version 2 files start with "pystory-bpe v2 merges M crc32 C": the merge count and the
+        CRC-32 of the merges must match what follows. Version 1 files (no checksum) must end
+        with a newline and hold as many merges as their "# vocab_size" comment says.
+        """
         with open(path, "rb") as f:
             raw = f.read()
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise ValueError(f"{path}: not a pystory BPE merges file (not UTF-8 text: {e})") from None
+            raise ValueError(f"{path}: not a pystory BPE merges file (not UTF-8 text: {e.reason})") from None
         lines = text.split("\n")
-        if lines[0].strip() != MERGES_HEADER:
+        first = lines[0].strip().split()
+        expect = None
+        if len(first) == 6 and " ".join(first[:2]) == MERGES_MAGIC and first[2] == "merges" and first[4] == "crc32":
+            try:
+                expect = (int(first[3], 10), int(first[5], 16))
+            except ValueError:
+                expect = None
+            if expect is None:
+                raise ValueError(f"{path}:1: malformed first line {lines[0][:60]!r}")
+        elif lines[0].strip() != MERGES_HEADER:
             raise ValueError(f"{path}:1: not a pystory BPE merges file (expected first line "
-                             f"{MERGES_HEADER!r}, got {lines[0][:40]!r})")
-        merges = []
+                             f"{MERGES_MAGIC!r} or {MERGES_HEADER!r}, got {lines[0][:40]!r})")
+        if not text.endswith("\n"):
+            raise ValueError(f"{path}:{len(lines)}: the file ends in the middle of a line (cut short?)")
+        merges, stated_vocab = [], None
         for lineno, line in enumerate(lines[1:], start=2):
+            if line.startswith("# vocab_size "):
+                word = line[len("# vocab_size "):].split(":")[0]
+                stated_vocab = int(word) if word.isdigit() else None
             body = line.split("#", 1)[0].strip()
             if not body:
                 continue
@@ -201,9 +227,17 @@ class BPETokenizer:
                 raise ValueError(f"{path}:{lineno}: merge {a} {b} uses an id that does not exist yet "
                                  f"(ids so far are 0..{new_id - 1})")
             merges.append((a, b))
-        if N_BYTES + len(merges) + 1 > MAX_VOCAB:
-            raise ValueError(f"{path}: {len(merges)} merges make a vocab larger than {MAX_VOCAB}")
-        return cls(np.array(merges, np.int32).reshape(-1, 2), backend=backend)
+            if N_BYTES + len(merges) + 1 > MAX_VOCAB:
+                raise ValueError(f"{path}: {len(merges)} merges make a vocab larger than {MAX_VOCAB}")
+        merges = np.array(merges, np.int32).reshape(-1, 2)
+        if expect is not None and (len(merges), merges_crc32(merges)) != expect:
+            raise ValueError(f"{path}: corrupt merges file: the first line promises {expect[0]} merges with "
+                             f"CRC-32 {expect[1]:08x}, the file holds {len(merges)} with "
+                             f"{merges_crc32(merges):08x} (cut short or edited?)")
+        if expect is None and stated_vocab is not None and stated_vocab != N_BYTES + len(merges) + 1:
+            raise ValueError(f"{path}: corrupt merges file: it says vocab_size {stated_vocab} but holds "
+                             f"{len(merges)} merges (vocab {N_BYTES + len(merges) + 1}; cut short?)")
+        return cls(merges, backend=backend)
 
 
 def _pretokenize_pieces(be, data):

@@ -372,7 +372,7 @@ def test_cli_reports_a_corrupt_tokenizer_file(tmp_path, capsys):
     from pystory.tokenizer_cli import main
     bad = tmp_path / "bad.bpe"
     bad.write_text("junk\n")
-    assert main(["encode", "--tokenizer", str(bad), "--text", "hi"]) == 1
+    assert main(["encode", "--tokenizer", str(bad), "--text", "hi"]) == 2
     assert f"{bad}:1" in capsys.readouterr().err
 
 

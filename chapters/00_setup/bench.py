@@ -25,7 +25,8 @@ import time
 import numpy as np
 
 import pystory
-from pystory.bench import available, best_time, figure_path, machine, markdown_table, rng_array
+from pystory.bench import (add_output_args, available, best_time, figure_path, machine, markdown_table, rng_array,
+                           save_figure)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -119,13 +120,13 @@ def plot(points, path):
         ax.legend()
     fig.suptitle(f"chapter 00 — {machine()}", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes only")
-    a = p.parse_args(argv)
+    a = add_output_args(p).parse_args(argv)
     rows, points = run(a.quick)
     print(f"machine: {machine()}")
     print(markdown_table(["op", "implementation", "time (ms)", "GB/s", "speed-up vs numpy"], rows))
@@ -133,9 +134,7 @@ def main(argv=None):
     print("the declaration checker, c backend, tiny arrays (µs per call: median (25th-75th percentile)):")
     print(markdown_table(["op", "arguments", "checked", "unchecked binding", "checker's cost"],
                          checker_overhead(rounds=50 if a.quick else 200)))
-    path = figure_path(HERE, "bench.png")
-    plot(points, path)
-    print(f"plot: {os.path.relpath(path)}")
+    plot(points, figure_path(HERE, "bench.png", a.refresh_figures))
 
 
 if __name__ == "__main__":

@@ -47,8 +47,10 @@
 
 int int8_simd_path(void) { return INT8_PATH; }
 
-// One row: amax, the scale, and q = clamp(round(x * 127 / amax)). nearbyintf rounds
-// to nearest, ties to even (the default rounding mode), like np.rint.
+// One row: amax, the scale, and q = clamp(round(x * 127 / amax)). rintf rounds in the
+// current rounding mode, which is to nearest, ties to even (as np.rint and CUDA's
+// __float2int_rn); unlike nearbyintf it may flag "inexact", so the compiler turns it
+// into one instruction (roundss) instead of a library call that saves the FP state.
 static void quantize_row(int8_t* restrict q, float* restrict scale, const float* restrict x, int C) {
     float amax = 0.0f;
     for (int c = 0; c < C; c++) {
@@ -59,7 +61,7 @@ static void quantize_row(int8_t* restrict q, float* restrict scale, const float*
     for (int c = 0; c < C; c++) {
         float v = x[c] * inv;
         if (!(v == v)) v = 0.0f;                       // NaN (an inf or NaN input): 0, never UB
-        v = nearbyintf(v);
+        v = rintf(v);
         q[c] = (int8_t)(v > QMAX ? QMAX : v < -QMAX ? -QMAX : v);
     }
     *scale = amax / (float)QMAX;

@@ -36,7 +36,7 @@ import numpy as np
 from pystory.gpt import BIASES, GPT, MATRICES, param_shapes
 
 __all__ = ["q8_sections", "quantize_params", "dequantize_params", "QuantizedGPT", "save_quantized",
-           "quantize_groups", "main"]
+           "quantize_groups", "GroupQuantizedGPT", "main"]
 
 
 def _matrix_rows(cfg):
@@ -168,6 +168,47 @@ def quantize_groups(x, G):
     g = x.reshape(x.shape[:-1] + (C // G, G))
     q, s = quantize_int8(g)
     return dequantize_int8(q, s).reshape(x.shape)
+
+
+class GroupQuantizedGPT(GPT):
+    """runq.c's scheme, for the comparison only (NumPy, no C or CUDA): weights AND activations
+    quantized in groups of G along C, one absmax scale per group, int32 sums per group:
+
+        out[n, o] = sum_g (xq[n, g, :] . wq[o, g, :]) * sx[n, g] * sw[o, g] + b[o]
+    """
+
+    def __init__(self, cfg, be, params, G):
+        super().__init__(cfg, be)
+        from pystory.int8 import quantize_int8
+        self.G = G
+        self.load_params(params)
+        self.wq = {}
+        for name in MATRICES:
+            w = be.to_numpy(self.p[name])
+            C = w.shape[-1]
+            if C % G:
+                raise ValueError(f"GroupQuantizedGPT: {name} has C = {C}, not a multiple of G = {G}")
+            self.wq[name] = quantize_int8(w.reshape(w.shape[:-1] + (C // G, G)))      # (..., C/G, G), (..., C/G)
+        mats = {n: quantize_int8(be.to_numpy(self.p[n]).reshape(self.p[n].shape[:-1] + (-1, G))) for n in MATRICES}
+        deq = {n: (q.astype(np.float32) * s[..., None]).reshape(self.p[n].shape) for n, (q, s) in mats.items()}
+        for n in ("wte", "wpe"):                     # the lookups read the dequantized rows, as in QuantizedGPT
+            self.p[n][...] = deq[n]
+
+    def linear(self, x, name, l=None):
+        from pystory.int8 import quantize_int8
+        q, s = self.wq[name]
+        if l is not None:
+            q, s = q[l], s[l]                                            # (OC, C/G, G), (OC, C/G)
+        C = x.shape[-1]
+        xq, sx = quantize_int8(x.reshape(x.shape[:-1] + (C // self.G, self.G)))   # (..., C/G, G), (..., C/G)
+        acc = np.einsum("...gk,ogk->...og", xq.astype(np.float64), q.astype(np.float64))  # exact int sums
+        out = (acc * sx[..., None, :].astype(np.float64) * s.astype(np.float64)).sum(-1).astype(np.float32)
+        if l is not None:
+            out = out + self.p[BIASES[name]][l]
+        return out
+
+    def scale_count(self):
+        return sum(int(s.size) for _, s in self.wq.values())
 
 
 # --- python -m pystory quantize -----------------------------------------------------------

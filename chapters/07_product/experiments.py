@@ -2,6 +2,7 @@
 
     python chapters/07_product/experiments.py lora       (about 10 minutes on 2 cores)
     python chapters/07_product/experiments.py distill    (about 25 minutes on 2 cores)
+    python chapters/07_product/experiments.py quant      (per-row against group-wise int8; a few minutes)
 
 Each writes a markdown table and a figure to runs/ch07/ (untracked); with
 --refresh-figures, to chapters/07_product/figures/ (the committed ones the
@@ -109,6 +110,52 @@ def distill(args):
     print(table + note)
 
 
+def quant(args):
+    """Per-row scales (ours) against runq.c's group-wise scales, and float32: bits/byte on storyworld val."""
+    import numpy as np
+    import pystory
+    from pystory.checkpoint import load_checkpoint, load_tokenizer_of
+    from pystory.gpt import GPT, MATRICES
+    from pystory.gpt_cli import SHIPPED_MODEL
+    from pystory.measure import bits_per_byte_on
+    from pystory.quantize import GroupQuantizedGPT, QuantizedGPT, dequantize_params, quantize_groups, quantize_params
+    ck = load_checkpoint(SHIPPED_MODEL)
+    tok = load_tokenizer_of(ck)
+    be = pystory.backend("numpy")
+    val = open(os.path.join(ROOT, "data", "storyworld", "val.txt"), "rb").read()
+    n_tok = args.tokens
+    fm = GPT(ck.config, be)
+    fm.load_params(ck.params)
+    base = bits_per_byte_on(fm, tok, val, max_tokens=n_tok)[0]
+    M = sum(fm.p[n].size for n in MATRICES)
+    rows_n = sum(fm.p[n].size // fm.p[n].shape[-1] for n in MATRICES)
+    def weight_error(deq):            # ||w - w_hat|| / ||w|| over every matrix
+        num = sum(float(np.sum((deq[n] - fm.p[n]) ** 2)) for n in MATRICES)
+        return (num / sum(float(np.sum(fm.p[n] ** 2)) for n in MATRICES)) ** 0.5
+    rows = [["float32 (the shipped weights)", "-", f"{4 * M:,}", "-", f"{base:.4f}", "-"]]
+    sections = quantize_params(ck.params, ck.config)
+    dq = GPT(ck.config, be)
+    dq.load_params(dequantize_params(sections, ck.config))
+    q8 = QuantizedGPT(ck.config, be, sections)
+    bpb = bits_per_byte_on(q8, tok, val, max_tokens=n_tok)[0]
+    rows.append(["int8, one scale per row (ours)", f"{rows_n:,}", f"{M + 4 * rows_n:,}",
+                 f"{weight_error(dq.p):.4f}", f"{bpb:.4f}", f"{100 * (bpb - base) / base:+.2f}%"])
+    for G in (128, 64, 32):
+        gm = GroupQuantizedGPT(ck.config, be, ck.params, G)
+        bpb = bits_per_byte_on(gm, tok, val, max_tokens=n_tok)[0]
+        err = weight_error({n: quantize_groups(fm.p[n], G) for n in MATRICES})
+        rows.append([f"int8, groups of {G}" + (" (runq.c's choice)" if G == 64 else ""), f"{gm.scale_count():,}",
+                     f"{M + 4 * gm.scale_count():,}", f"{err:.4f}", f"{bpb:.4f}", f"{100 * (bpb - base) / base:+.2f}%"])
+    headers = ["weights and activations", "scales", "bytes of the matrices", "relative weight error",
+               f"bits/byte (val, {n_tok:,} tokens)", "change"]
+    table = markdown_table(headers, rows)
+    note = (f"\n\n`python chapters/07_product/experiments.py quant` (shipped model, numpy backend: the same "
+            f"arithmetic as the c and cuda ops); {machine()}.\n")
+    with open(os.path.join(out_dir(args), "quant.md"), "w") as f:
+        f.write(table + note)
+    print(table + note)
+
+
 def check_pass_rate(model, tok, n):
     from pystory.data.storyworld import check_story
     from pystory.sample import Sampler, generate
@@ -139,13 +186,16 @@ def plot(curves, path, title, ylabel="loss (nats / token)"):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("which", choices=["lora", "distill"])
+    p.add_argument("which", choices=["lora", "distill", "quant"])
+    p.add_argument("--tokens", type=int, default=190_464, help="quant: validation tokens (default: all)")
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--stories", type=int, default=400)
     p.add_argument("--samples", type=int, default=50)
     p.add_argument("--refresh-figures", action="store_true")
     args = p.parse_args()
-    if args.which == "lora":
+    if args.which == "quant":
+        quant(args)
+    elif args.which == "lora":
         args.steps = args.steps or 300
         lora(args)
     else:

@@ -92,7 +92,7 @@ def check_dp4a_cuda(module):
 TASKS = [
     Task(name="quantize_int8 in NumPy", lang="python", stub="quantize.py", symbol="quantize_int8",
          reference="pystory/int8.py", check=check_quantize, points=2,
-         hint="amax per row with initial=0; inv = where(amax > 0, 127 / amax, 0) in x's dtype; rint, clip, int8"),
+         hint="one division per row (guard a zero amax with np.where), in x's dtype; then round, clip and cast"),
     Task(name="dequantize_int8 in NumPy", lang="python", stub="quantize.py", symbol="dequantize_int8",
          reference="pystory/int8.py", check=check_dequantize, points=1,
          hint="one scale per row: broadcast scale[..., None] against q (cast q first)"),

@@ -74,6 +74,7 @@ def main():
     p.add_argument("--requests", type=int, default=32)
     p.add_argument("--max-tokens", type=int, default=50)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--refresh-figures", action="store_true", help="write figures/loadtest.md (else runs/ch07/)")
     args = p.parse_args()
     rows = []
 
@@ -93,10 +94,16 @@ def main():
         service = StoryService(model, tok, Limits(RATE=10**6, BURST=10**6), workers=args.workers)
         with BackgroundServer(create_app(service)) as url:
             run(url)
-    print(markdown_table(["clients", "ok", "requests/s", "first token ms (p50 / p90)", "whole story ms (p50 / p90)"],
-                         rows))
-    print(f"\n{args.requests} streamed stories of {args.max_tokens} tokens per row, {args.workers} workers, "
-          f"server and clients on one machine: {machine()}; load {os.getloadavg()[0]:.1f}")
+    text = (markdown_table(["clients", "ok", "requests/s", "first token ms (p50 / p90)", "whole story ms (p50 / p90)"],
+                           rows) +
+            f"\n\n`python chapters/07_product/loadtest.py`: {args.requests} streamed stories of {args.max_tokens} "
+            f"tokens per row, {args.workers} workers, server and clients on one machine: {machine()}; "
+            f"load {os.getloadavg()[0]:.1f}\n")
+    print(text)
+    d = os.path.join(HERE, "figures") if args.refresh_figures else os.path.join(os.path.dirname(os.path.dirname(HERE)), "runs", "ch07")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "loadtest.md"), "w") as f:
+        f.write(text)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,14 @@ Parameters can be stored as float16 for shipping (half the size; the model
 computes in float32 after loading); training checkpoints keep float32 and
 the optimizer state, which is what makes `--resume` exact.
 
+Kinds (chapter 07). A header may say "kind": "q8" (an int8 model: sections
+rest, q8, q8scale, laid out by pystory/quantize.py) or "lora" (adapters for a
+base model named beside it: sections lora [, m, v], laid out by
+pystory/lora.py); no kind is a float model as above. The module of the kind
+says which sections a config needs, and this loader checks them like the
+rest. int8 sections stay int8 after loading (`ck.sections`); `ck.params` is
+the float parameters of a float model, None otherwise.
+
 Format 1 files (pystory before this format) are refused with a pointer to
 `python -m pystory.checkpoint upgrade FILE`, which rewrites one as format 2
 with the same parameter bytes.

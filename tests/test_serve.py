@@ -189,3 +189,24 @@ def test_serve_answers_bad_arguments_with_one_line_and_exit_2(capsys):
     with pytest.raises(SystemExit) as e:
         main(["--port", "99999"])
     assert e.value.code == 2 and capsys.readouterr().err.startswith("serve: argument --port")
+
+
+def test_the_server_writes_with_an_int8_model_too(shipped):
+    from pystory.checkpoint import load_checkpoint
+    from pystory.quantize import QuantizedGPT, quantize_params
+    import pystory
+    ck = load_checkpoint(SHIPPED_MODEL)
+    q8 = QuantizedGPT(ck.config, pystory.backend("c"), quantize_params(ck.params, ck.config))
+    c = TestClient(create_app(StoryService(q8, shipped[1], Limits(RATE=10**6, BURST=10**6))))
+    r = c.post("/api/story", json={**STORY, "max_tokens": 10})
+    assert r.status_code == 200 and r.json()["tokens"] > 0
+    assert c.get("/api/health").json()["kind"] == "QuantizedGPT"
+
+
+def test_serve_refuses_a_broken_model_file_with_one_line(tmp_path, capsys):
+    from pystory.serve import main
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes(b"PYSTGPT2" + b"\0" * 40)
+    assert main(["--model", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("serve: ") and "corrupt checkpoint" in err and "\n" not in err

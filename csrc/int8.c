@@ -22,8 +22,10 @@
 //
 // Layout: rows are contiguous (x: N x C floats, wq: OC x C bytes). A micro-kernel
 // takes one quantized x row (kept in L1) against 4 weight rows at a time, so
-// every load of x feeds 4 dot products. OpenMP splits the output rows o (weight
-// rows) between threads: each thread reads its own slice of the weights once.
+// every load of x feeds 4 dot products; with VNNI and N >= 4, a 4 x 4 tile of
+// x rows and weight rows (dot_4x4_offset) reuses every load 4 times. OpenMP
+// splits the output rows o (weight rows) between threads: each thread reads its
+// own slice of the weights once.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +138,42 @@ static inline void dot_1x4(int32_t acc[4], const int8_t* restrict xq, const int8
     acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
 
+#if INT8_PATH == 2
+// For many rows (a prompt) with AVX-512 VNNI: the unsigned-offset trick (oneDNN's)
+// instead of the sign trick. xu = xq + 128 is a valid unsigned byte, and
+//     xq . w = xu . w - 128 * sum(w)
+// so a 4 x 4 tile of dot products costs 4 + 4 loads and 16 vpdpbusd per 32 bytes,
+// with no vpsignb per (x row, w row) pair; sum(w) is computed once per call. The 16
+// accumulators and 5 operands fit because AVX-512VL has 32 vector registers.
+// vpdpbusd adds four u8 x s8 products into int32 without saturating, so this is exact;
+// AVX2's vpmaddubsw would saturate at 255 * 127 * 2, which is why AVX2 keeps the sign trick.
+static void dot_4x4_offset(int32_t acc[4][4], const uint8_t* const xu[4], const int8_t* const w[4],
+                           const int32_t wsum[4], int C) {
+    __m256i s[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) s[i][j] = _mm256_setzero_si256();
+    int c = 0;
+    for (; c + 32 <= C; c += 32) {
+        __m256i w0 = _mm256_loadu_si256((const __m256i*)(w[0] + c));
+        __m256i w1 = _mm256_loadu_si256((const __m256i*)(w[1] + c));
+        __m256i w2 = _mm256_loadu_si256((const __m256i*)(w[2] + c));
+        __m256i w3 = _mm256_loadu_si256((const __m256i*)(w[3] + c));
+        for (int i = 0; i < 4; i++) {
+            __m256i x = _mm256_loadu_si256((const __m256i*)(xu[i] + c));
+            s[i][0] = _mm256_dpbusd_epi32(s[i][0], x, w0);
+            s[i][1] = _mm256_dpbusd_epi32(s[i][1], x, w1);
+            s[i][2] = _mm256_dpbusd_epi32(s[i][2], x, w2);
+            s[i][3] = _mm256_dpbusd_epi32(s[i][3], x, w3);
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) acc[i][j] = hsum(s[i][j]) - 128 * wsum[j];   // wsum: the 32-byte part
+    for (; c < C; c++)                                                            // the tail, signed
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) acc[i][j] += ((int32_t)xu[i][c] - 128) * w[j][c];
+}
+#endif
+
 // x: (N, C), wq: (OC, C) int8, scale: (OC,), b: (OC,) or NULL -> out: (N, OC)
 void linear_forward_int8(float* restrict out, const float* restrict x, const int8_t* restrict wq,
                          const float* restrict scale, const float* restrict b, int N, int C, int OC) {
@@ -145,12 +183,49 @@ void linear_forward_int8(float* restrict out, const float* restrict x, const int
     float* sx = malloc(sizeof(float) * (size_t)N);
     if (!xq || !sx) abort();            // out of memory: a void op has nothing sensible to return
     quantize_int8(xq, sx, x, N, C);
+    int n_tiled = 0;                        // rows done by the 4 x 4 tile (VNNI builds, N >= 4)
+#if INT8_PATH == 2
+    uint8_t* xu = NULL;
+    int32_t* wsum = NULL;
+    if (N >= 4) {
+        n_tiled = N / 4 * 4;
+        int C32 = C / 32 * 32;
+        xu = malloc((size_t)n_tiled * (C > 0 ? C : 1));
+        wsum = malloc(sizeof(int32_t) * (size_t)OC);
+        if (!xu || !wsum) abort();
+        for (long i = 0; i < (long)n_tiled * C; i++) xu[i] = (uint8_t)(xq[i] + 128);
+        for (int o = 0; o < OC; o++) {
+            int32_t t = 0;
+            for (int c = 0; c < C32; c++) t += wq[(long)o * C + c];
+            wsum[o] = t;
+        }
+    }
+#endif
     int par = (double)N * OC * C > 2e5;     // a small product is not worth waking threads for
     #pragma omp parallel for schedule(static) if (par)
     for (int o0 = 0; o0 < OC; o0 += 4) {                           // 4 weight rows per step
         const int8_t* w[4];
-        for (int j = 0; j < 4; j++) w[j] = wq + (long)(o0 + j < OC ? o0 + j : OC - 1) * C;  // pad: repeat the last row
-        for (int n = 0; n < N; n++) {
+        int last = OC - 1;
+        for (int j = 0; j < 4; j++) w[j] = wq + (long)(o0 + j < OC ? o0 + j : last) * C;  // pad: repeat the last row
+#if INT8_PATH == 2
+        for (int n0 = 0; n0 < n_tiled; n0 += 4) {
+            int32_t acc[4][4];
+            const uint8_t* xr[4] = {xu + (long)n0 * C, xu + (long)(n0 + 1) * C, xu + (long)(n0 + 2) * C,
+                                    xu + (long)(n0 + 3) * C};
+            int32_t ws[4];
+            for (int j = 0; j < 4; j++) ws[j] = wsum[o0 + j < OC ? o0 + j : last];
+            dot_4x4_offset(acc, xr, w, ws, C);
+            for (int i = 0; i < 4; i++) {
+                int n = n0 + i;
+                float* row = out + (long)n * OC;
+                for (int j = 0; j < 4 && o0 + j < OC; j++) {
+                    int o = o0 + j;
+                    row[o] = (float)acc[i][j] * (sx[n] * scale[o]) + (b ? b[o] : 0.0f);
+                }
+            }
+        }
+#endif
+        for (int n = n_tiled; n < N; n++) {                        // one row at a time: the sign trick
             int32_t acc[4];
             dot_1x4(acc, xq + (long)n * C, w[0], w[1], w[2], w[3], C);
             float* row = out + (long)n * OC;
@@ -160,6 +235,10 @@ void linear_forward_int8(float* restrict out, const float* restrict x, const int
             }
         }
     }
+#if INT8_PATH == 2
+    free(xu);
+    free(wsum);
+#endif
     free(xq);
     free(sx);
 }

@@ -12,8 +12,9 @@ ref = pystory.backend("numpy")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # (N, C, OC): C not a multiple of 4 or 32 (the SIMD tails, dp4a's byte packing), OC not a
-# multiple of 4 (C's 4-row micro-kernel), length-1 edges, and a multiple of 32 (every fast path).
-SHAPES = [(1, 1, 1), (1, 7, 5), (3, 33, 6), (4, 64, 8), (2, 130, 9), (17, 96, 33)]
+# multiple of 4 (C's 4-row micro-kernel), length-1 edges, a multiple of 32 (every fast path),
+# and N >= 4 with and without a remainder of rows (C's 4 x 4 VNNI tile, with and without a tail).
+SHAPES = [(1, 1, 1), (1, 7, 5), (3, 33, 6), (4, 64, 8), (2, 130, 9), (17, 96, 33), (9, 70, 10)]
 
 
 def make(rng, N, C, OC):
@@ -176,15 +177,16 @@ def test_portable_avx2_and_native_builds_give_identical_results(tmp_path, rng):
     if _cpu_has("avx2"):
         builds["avx2"] = ["-mavx2", "-mfma"]
     builds["native"] = ["-march=native"]
-    x, w, b = make(rng, 3, 100, 13)
+    N = 9                                   # two 4 x 4 tiles and one row on its own (VNNI builds)
+    x, w, b = make(rng, N, 100, 13)
     wq, scale = ref.quantize_int8(w)
     results, paths = {}, {}
     for name, flags in builds.items():
         ffi, lib = _build(tmp_path, name, flags)
-        out = np.empty((3, 13), np.float32)
+        out = np.empty((N, 13), np.float32)
         p = lambda a, t: ffi.from_buffer(t, a)  # noqa: E731
         lib.linear_forward_int8(p(out, "float[]"), p(x, "float[]"), p(wq, "int8_t[]"), p(scale, "float[]"),
-                                p(b, "float[]"), 3, 100, 13)
+                                p(b, "float[]"), N, 100, 13)
         results[name], paths[name] = out, lib.int8_simd_path()
     assert paths["portable"] == 0
     if "avx2" in paths:

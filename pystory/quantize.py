@@ -201,8 +201,11 @@ class GroupQuantizedGPT(GPT):
             q, s = q[l], s[l]                                            # (OC, C/G, G), (OC, C/G)
         C = x.shape[-1]
         xq, sx = quantize_int8(x.reshape(x.shape[:-1] + (C // self.G, self.G)))   # (..., C/G, G), (..., C/G)
-        acc = np.einsum("...gk,ogk->...og", xq.astype(np.float64), q.astype(np.float64))  # exact int sums
-        out = (acc * sx[..., None, :].astype(np.float64) * s.astype(np.float64)).sum(-1).astype(np.float32)
+        out = np.zeros(x.shape[:-1] + (q.shape[0],))
+        for g in range(C // self.G):                 # one int32 sum per group (exact in float64), then its scales
+            acc = xq[..., g, :].astype(np.float64) @ q[:, g, :].astype(np.float64).T     # (..., OC)
+            out += acc * sx[..., g, None].astype(np.float64) * s[:, g].astype(np.float64)
+        out = out.astype(np.float32)
         if l is not None:
             out = out + self.p[BIASES[name]][l]
         return out

@@ -148,3 +148,16 @@ def test_group_scales_are_never_worse_than_one_scale_per_row():
         assert np.abs(quantize_groups(w, G) - w).mean() <= row * 1.0001
     with pytest.raises(ValueError, match="multiple of the group size"):
         quantize_groups(w[:, :100], 64)
+
+
+def test_runq_group_scheme_with_one_group_per_row_is_our_per_row_op():
+    from pystory.quantize import GroupQuantizedGPT
+    be = pystory.backend("numpy")
+    model = tiny_model()
+    gm = GroupQuantizedGPT(TINY, be, model.params, G=TINY.n_embd)        # qkvw rows have C = n_embd values
+    qm = QuantizedGPT(TINY, be, quantize_params(model.params, TINY))
+    x = np.random.default_rng(2).standard_normal((3, TINY.n_embd)).astype(np.float32)
+    assert_agree(gm.linear(x, "qkvw", 1), qm.linear(x, "qkvw", 1), rtol=1e-5, atol=1e-5)
+    logits, _ = GroupQuantizedGPT(TINY, be, model.params, G=32).forward(ids())
+    want, _ = model.forward(ids())
+    assert np.abs(logits - want).max() < 0.05 * np.abs(want).max()

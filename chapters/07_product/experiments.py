@@ -1,7 +1,7 @@
 """Chapter 07 experiments: LoRA against full fine-tuning, and distillation against training alone.
 
     python chapters/07_product/experiments.py lora       (about 10 minutes on 2 cores)
-    python chapters/07_product/experiments.py distill    (about 25 minutes on 2 cores)
+    python chapters/07_product/experiments.py distill    (about 15 minutes on 2 idle cores)
     python chapters/07_product/experiments.py quant      (per-row against group-wise int8; a few minutes)
 
 Each writes a markdown table and a figure to runs/ch07/ (untracked); with
@@ -84,7 +84,8 @@ def distill(args):
     from pystory.measure import bits_per_byte_on
     work = os.path.join(ROOT, "runs", "ch07", "distill")
     os.makedirs(work, exist_ok=True)
-    common = ["--steps", str(args.steps), "--backend", "c", "--eval-every", "250"]
+    common = ["--steps", str(args.steps), "--backend", "c", "--eval-every", "100", "--batch-size", "4",
+              "--eval-batches", "10"]
     rows, curves = [], {}
     val = open(os.path.join(ROOT, "data", "storyworld", "val.txt"), "rb").read()
     for name, extra in (("student, distilled (alpha 0.5, T 2)", ["--alpha", "0.5", "--temperature", "2"]),
@@ -100,7 +101,7 @@ def distill(args):
     headers = ["model", "parameters", "bits/byte (storyworld val, all)", f"check_story pass ({args.samples} stories)",
                "training time (s)"]
     table = markdown_table(headers, rows)
-    note = (f"\n\n`python chapters/07_product/experiments.py distill` ({args.steps} steps each, same data order, "
+    note = (f"\n\n`python chapters/07_product/experiments.py distill` ({args.steps} steps each of B 4, T 256, same data order, "
             f"teacher: the shipped model); {machine()}; load {os.getloadavg()[0]:.1f}.\n")
     d = out_dir(args)
     with open(os.path.join(d, "distill.md"), "w") as f:
@@ -199,7 +200,7 @@ def main():
         args.steps = args.steps or 300
         lora(args)
     else:
-        args.steps = args.steps or 1500
+        args.steps = args.steps or 500
         distill(args)
 
 

@@ -150,7 +150,7 @@ def quant(args):
     headers = ["weights and activations", "scales", "bytes of the matrices", "relative weight error",
                f"bits/byte (val, {n_tok:,} tokens)", "change"]
     table = markdown_table(headers, rows)
-    note = (f"\n\n`python chapters/07_product/experiments.py quant` (shipped model, numpy backend: the same "
+    note = (f"\n\n`python chapters/07_product/experiments.py quant --tokens {n_tok}` (shipped model, numpy backend: the same "
             f"arithmetic as the c and cuda ops); {machine()}.\n")
     with open(os.path.join(out_dir(args), "quant.md"), "w") as f:
         f.write(table + note)

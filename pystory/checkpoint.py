@@ -31,6 +31,14 @@ Parameters can be stored as float16 for shipping (half the size; the model
 computes in float32 after loading); training checkpoints keep float32 and
 the optimizer state, which is what makes `--resume` exact.
 
+Kinds (chapter 07). A header may say "kind": "q8" (an int8 model: sections
+rest, q8, q8scale, laid out by pystory/quantize.py) or "lora" (adapters for a
+base model named beside it: sections lora [, m, v], laid out by
+pystory/lora.py); no kind is a float model as above. The module of the kind
+says which sections a config needs, and this loader checks them like the
+rest. int8 sections stay int8 after loading (`ck.sections`); `ck.params` is
+the float parameters of a float model, None otherwise.
+
 Format 1 files (pystory before this format) are refused with a pointer to
 `python -m pystory.checkpoint upgrade FILE`, which rewrites one as format 2
 with the same parameter bytes.
@@ -50,7 +58,7 @@ import numpy as np
 from pystory.atomic import atomic_open
 from pystory.gpt import GPTConfig, num_params
 
-__all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint", "load_tokenizer_of",
+__all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "save_sections", "load_checkpoint", "load_tokenizer_of",
            "tokenizer_sha256", "place_tokenizer", "upgrade_checkpoint"]
 
 MAGIC = b"PYSTGPT2"
@@ -58,7 +66,10 @@ MAGIC_V1 = b"PYSTGPT1"
 FORMAT_VERSION = 2
 PREFIX = 20                      # magic, header length, CRC-32
 MAX_HEADER = 64 << 20            # a header (mostly the loss history) is far smaller; refuse anything bigger
-DTYPES = {"float32": np.float32, "float16": np.float16}
+DTYPES = {"float32": np.float32, "float16": np.float16, "int8": np.int8}
+# What a file holds: a float model (the default), an int8 model (pystory/quantize.py) or a LoRA
+# adapter for a base model (pystory/lora.py). Those two modules say which sections their kind has.
+KINDS = ("float", "q8", "lora")
 SECTIONS = ("params", "m", "v")
 # A tokenizer file name: letters, digits, '.', '_', '-'; not starting with '.'. No folder, no "..".
 TOKENIZER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
@@ -71,8 +82,13 @@ class CheckpointError(ValueError):
 class Checkpoint:
     """What load_checkpoint returns: config, float32 params, optional m and v, and metadata."""
 
-    def __init__(self, path, config, params, m, v, meta):
+    def __init__(self, path, config, params, m, v, meta, sections=None):
         self.path, self.config, self.params, self.m, self.v, self.meta = path, config, params, m, v, meta
+        self.sections = sections or {}            # every section by name (int8 ones stay int8)
+
+    @property
+    def kind(self):
+        return self.meta.get("kind", "float")
 
     @property
     def step(self):
@@ -192,15 +208,31 @@ def save_checkpoint(path, model, *, step=0, tokenizer="byte", dtype="float32", o
     if dtype == "float16" and not np.isfinite(arrays[0][1]).all():
         raise ValueError(f"save_checkpoint({path}): a parameter is beyond float16's range (65504); "
                          f"save as float32")
+    return save_sections(path, model.cfg, arrays, tokenizer=tokenizer, tok=tok, step=step,
+                         train_state=train_state)
+
+
+def save_sections(path, config, arrays, *, tokenizer="byte", tok=None, step=0, train_state=None,
+                  kind="float", extra=None):
+    """Write [(name, array), ...] as a checkpoint of `kind` (q8 and lora files use this directly);
+    `extra` adds header fields of that kind. The file is read back through every check of load."""
+    if tok is None:
+        tok = _tokenizer_beside(path, tokenizer, "save_checkpoint")
+        if tok.vocab_size != config.vocab_size:
+            raise ValueError(f"save_checkpoint: tokenizer {tokenizer} has {tok.vocab_size} ids, "
+                             f"the model's vocab size is {config.vocab_size}")
     header = {
         "format": FORMAT_VERSION,
-        "config": model.cfg.to_dict(),
+        "config": config.to_dict(),
         "tokenizer": tokenizer,
         "tokenizer_sha256": tokenizer_sha256(tok),
         "step": int(step),
         "sections": [[name, a.dtype.name, int(a.size)] for name, a in arrays],
         "train_state": train_state or {},
     }
+    if kind != "float":
+        header.update(kind=kind, **(extra or {}))
+        _check_header(path, header)               # a q8 or lora writer must match its own layout
     data = _encode(header, arrays)
     with atomic_open(path, "wb") as f:   # readers see the old checkpoint or the new one, never half
         f.write(data)
@@ -249,6 +281,21 @@ def _check_header(path, header):
     sections = header.get("sections")
     if not isinstance(sections, list) or not all(isinstance(s, list) and len(s) == 3 for s in sections):
         bad("'sections' must be a list of [name, dtype, count]")
+    kind = header.get("kind", "float")
+    if kind not in KINDS:
+        bad(f"'kind' must be one of {list(KINDS)}")
+    if kind != "float":                           # the layout its own module defines
+        try:
+            if kind == "q8":
+                from pystory.quantize import q8_sections as expected
+            else:
+                from pystory.lora import adapter_sections as expected
+            want = expected(header, config)
+        except ValueError as e:
+            bad(str(e))
+        if sections != want:
+            bad(f"the sections of a {kind} checkpoint must be {want} for its config")
+        return config
     if [s[0] for s in sections] not in (["params"], ["params", "m", "v"]):
         bad("the sections must be params, or params, m and v")
     P = num_params(config)
@@ -293,8 +340,11 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None):
     arrays, off = {}, 0
     for (name, dtype, n), nbytes in zip(header["sections"], sizes):
         a = np.frombuffer(payload, dtype=np.dtype(dtype).newbyteorder("<"), count=n, offset=off)
-        arrays[name] = a.astype(np.float32)
         off += nbytes
+        if dtype == "int8":
+            arrays[name] = a.copy()               # quantized weights stay integers
+            continue
+        arrays[name] = a.astype(np.float32)
         if not np.isfinite(arrays[name]).all():
             raise CheckpointError(f"{path}: section {name!r} holds NaN or inf values (saved from a run that "
                                   f"diverged?); refused — use an earlier checkpoint")
@@ -305,7 +355,7 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None):
         diff = ", ".join(f"{k} {getattr(config, k)} (expected {getattr(expected_config, k)})"
                          for k in config.to_dict() if getattr(config, k) != getattr(expected_config, k))
         raise CheckpointError(f"{path}: checkpoint is from another model config: {diff}")
-    return Checkpoint(path, config, arrays["params"], arrays.get("m"), arrays.get("v"), header)
+    return Checkpoint(path, config, arrays.get("params"), arrays.get("m"), arrays.get("v"), header, arrays)
 
 
 # --- format 1 -> format 2 -----------------------------------------------------------------

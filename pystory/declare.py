@@ -48,13 +48,13 @@ import re
 import numpy as np
 
 float32, float64 = np.float32, np.float64
-int32, int64, uint8, uint16, uint32, uint64 = np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64
+int8, int32, int64, uint8, uint16, uint32, uint64 = np.int8, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64
 
 INT32_MAX = 2**31 - 1
 GROUP = "..."          # the name under which a leading "..." group is bound
 
 __all__ = ["declare", "array", "number", "integer", "choice", "tuple_of", "Declaration",
-           "float32", "float64", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "INT32_MAX"]
+           "float32", "float64", "int8", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "INT32_MAX"]
 
 
 # --- sizes and bounds: "3C", "W+1", "V", "2^31", "inf" ---------------------------

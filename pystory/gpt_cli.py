@@ -48,6 +48,10 @@ def load_model(path, backend="c", tokenizer=None):
     ck = load_checkpoint(path)
     tok = load_tokenizer_of(ck, tokenizer)
     be = pystory.backend(backend)
+    if ck.kind != "float":              # chapter 07: an int8 model, or a LoRA adapter with its base
+        from pystory.lora import load_adapted
+        from pystory.quantize import load_quantized
+        return (load_quantized if ck.kind == "q8" else load_adapted)(ck, be), tok, ck
     model = GPT(ck.config, be)
     model.load_params(ck.params)
     return model, tok, ck

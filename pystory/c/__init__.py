@@ -38,7 +38,7 @@ def ext():
 # Pointers from NumPy arrays. The checker has already checked dtype and
 # contiguity (pystory/check.py), so the cast below is exact.
 _CTYPES = {np.float32: "float[]", np.int32: "int[]", np.uint16: "uint16_t[]",
-           np.uint32: "uint32_t[]", np.uint8: "uint8_t[]", np.float64: "double[]",
+           np.uint32: "uint32_t[]", np.uint8: "uint8_t[]", np.int8: "int8_t[]", np.float64: "double[]",
            np.int64: "int64_t[]", np.uint64: "uint64_t[]"}
 
 

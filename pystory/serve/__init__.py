@@ -332,7 +332,7 @@ def _main(argv):
         import uvicorn
         import starlette  # noqa: F401
     except ImportError as e:
-        raise UserError(f"{e.name} is not installed; run `make setup` (or pip install starlette uvicorn)") from None
+        raise UserError(f"{e.name} is not installed; run `make setup` (or pip install -e '.[web]')") from None
     model, tok, _ = load_model(args.model, args.backend)
     service = StoryService(model, tok, Limits(RATE=args.rate), workers=args.workers,
                            name=os.path.basename(args.model))

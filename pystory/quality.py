@@ -91,7 +91,7 @@ def _patterns():
             re.I)
         _PATTERNS["adult"] = re.compile(rf"\b({alt(W.ADULT_TITLES)})\b")
         # "a little girl named Lily", "an old fox called Sam": the kind is the word before the name
-        _PATTERNS["intro"] = re.compile(r"\b(?:a|an)\s+(?:[a-z,-]+\s+){0,3}?([a-z]+) (?:named|called) ([A-Z][a-z]+)")
+        _PATTERNS["intro"] = re.compile(r"\b(?:[Aa]|[Aa]n)\s+(?:[a-z,-]+\s+){0,3}?([a-z]+) (?:named|called) ([A-Z][a-z]+)")
         _PATTERNS["toys"] = set(W.TOYS)
         _PATTERNS["names"] = W.NAME_PRONOUNS
     return _PATTERNS

@@ -104,7 +104,7 @@ def test_there_are_at_least_50_arcs():
 
 @pytest.mark.parametrize("arc", sw.ARC_NAMES)
 def test_each_arc_writes_consistent_stories(arc):
-    stories = [sw.generate_story(i, arc=arc) for i in range(200)]
+    stories = [sw.generate_story(i, arc=arc) for i in range(100)]
     assert [p for s in stories if (p := sw.check_story(s) + check_consistency(s))] == []
     assert len(set(stories)) == len(stories)
 

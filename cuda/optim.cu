@@ -1,17 +1,17 @@
 // Chapter 06 (and 04): AdamW and the gradient norm as CUDA kernels.
 // params, grads, m, v: each ONE flat buffer of n floats (all parameters).
 
-// adamw_kernel: one thread per parameter, i = blockIdx.x * blockDim.x + threadIdx.x.
+// adamw_update_kernel: one thread per parameter, i = blockIdx.x * blockDim.x + threadIdx.x.
 // Each parameter's update reads only its own p, g, m, v: no thread talks to
 // another. bc1 = 1 - beta1^step and bc2 = 1 - beta2^step are the same for
 // every parameter, so the host computes them once. decay_mask is read only
 // when has_mask is 1 (weight decay where the mask is 1).
 // Self-contained on purpose (it is homework).
 extern "C" __global__ void __launch_bounds__(1024)
-adamw_kernel(float* __restrict__ params, const float* __restrict__ grads,
-             float* __restrict__ m, float* __restrict__ v, int n,
-             float lr, float beta1, float beta2, float bc1, float bc2, float eps,
-             float weight_decay, const unsigned char* __restrict__ decay_mask, int has_mask) {
+adamw_update_kernel(float* __restrict__ params, const float* __restrict__ grads,
+                    float* __restrict__ m, float* __restrict__ v, int n,
+                    float lr, float beta1, float beta2, float bc1, float bc2, float eps,
+                    float weight_decay, const unsigned char* __restrict__ decay_mask, int has_mask) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     float g = grads[i];

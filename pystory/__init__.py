@@ -4,7 +4,7 @@
     be = pystory.backend("c")     # or "numpy", "cuda", "emu"
 """
 from pystory.backend import BACKENDS, LAYERS, Backend, availability, backend
-from pystory.c import BackendUnavailable
+from pystory.common import BackendUnavailable
 
 __version__ = "0.1.0"
 __all__ = ["backend", "availability", "Backend", "BackendUnavailable", "BACKENDS", "LAYERS"]

@@ -1,28 +1,48 @@
-"""Chapter 06: GPT checkpoints — written atomically, validated on load.
+"""Chapter 06: GPT checkpoints — written atomically, validated on load, trusted in nothing.
 
-File layout (little-endian):
+File layout, format 2 (little-endian):
 
-    8 bytes   magic b"PYSTGPT1"
-    8 bytes   uint64: length H of the header
-    H bytes   header, UTF-8 JSON: config, tokenizer, dtype, sections, crc32, step, train_state
-    ...       payload: the sections one after another (params, then m and v if saved)
+    offset  size  what
+    0       8     magic b"PYSTGPT2"
+    8       8     uint64 H: length of the header
+    16      4     uint32 CRC-32 of every byte after this field (the header and the payload)
+    20      H     header, UTF-8 JSON: format, config, tokenizer, tokenizer_sha256, step, sections, train_state
+    20 + H  ...   payload: the sections one after another (params, then m and v if saved)
 
-The header lists every section with its dtype and element count, and the
-CRC-32 of the whole payload, so a truncated or corrupted file is refused
-before any number reaches a model. Parameters can be stored as float16 for
-shipping (half the size; the model computes in float32 after loading);
-training checkpoints keep float32 and the optimizer state, which is what
-makes `--resume` exact.
+Why the checksum covers the header: the header says how to read the payload
+(the config sets every shape, `n_head` how attention splits the channels). An
+edited `n_head` keeps the parameter count, so only a checksum over the header
+notices it; format 1 checked the payload alone.
 
-Writes are atomic: the file is written under a temporary name, flushed to
-disk, then renamed over the target, so a run killed mid-write leaves the
-previous checkpoint intact.
+What the loader checks, in order, before any number reaches a model: the
+magic, that H fits in the file, the CRC-32, that the header is the exact
+schema below (ints are ints, names are names), that the sections add up to
+the payload's bytes, and that every parameter is finite (a checkpoint of a
+run that diverged is refused, never sampled).
+
+The tokenizer. A checkpoint names its tokenizer as "byte" or as a plain file
+name (`story.bpe`) that lives in the checkpoint's own folder, and stores the
+SHA-256 of its merges. Nothing else is accepted: a header naming
+`/etc/passwd` or `../x` is refused without following or printing it. A
+tokenizer given on the command line replaces the named one, but must have the
+same merges. `save_checkpoint` enforces the same rule when it writes.
+
+Parameters can be stored as float16 for shipping (half the size; the model
+computes in float32 after loading); training checkpoints keep float32 and
+the optimizer state, which is what makes `--resume` exact.
+
+Format 1 files (pystory before this format) are refused with a pointer to
+`python -m pystory.checkpoint upgrade FILE`, which rewrites one as format 2
+with the same parameter bytes.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import struct
+import sys
 import zlib
 
 import numpy as np
@@ -30,11 +50,18 @@ import numpy as np
 from pystory.atomic import atomic_open
 from pystory.gpt import GPTConfig, num_params
 
-__all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint"]
+__all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint", "load_tokenizer_of",
+           "tokenizer_sha256", "place_tokenizer", "upgrade_checkpoint"]
 
-MAGIC = b"PYSTGPT1"
-FORMAT_VERSION = 1
+MAGIC = b"PYSTGPT2"
+MAGIC_V1 = b"PYSTGPT1"
+FORMAT_VERSION = 2
+PREFIX = 20                      # magic, header length, CRC-32
+MAX_HEADER = 64 << 20            # a header (mostly the loss history) is far smaller; refuse anything bigger
 DTYPES = {"float32": np.float32, "float16": np.float16}
+SECTIONS = ("params", "m", "v")
+# A tokenizer file name: letters, digits, '.', '_', '-'; not starting with '.'. No folder, no "..".
+TOKENIZER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 
 
 class CheckpointError(ValueError):
@@ -49,42 +76,188 @@ class Checkpoint:
 
     @property
     def step(self):
-        return int(self.meta.get("step", 0))
+        return self.meta["step"]
 
     @property
     def tokenizer(self):
-        return self.meta.get("tokenizer", "byte")
+        return self.meta["tokenizer"]
 
     @property
     def train_state(self):
-        return self.meta.get("train_state") or {}
+        return self.meta["train_state"]
+
+
+# --- the tokenizer a checkpoint names -----------------------------------------------------
+
+def tokenizer_sha256(tok):
+    """SHA-256 (hex) of what makes a tokenizer: 'byte', or its merges as little-endian int32 pairs."""
+    merges = getattr(tok, "merges", None)
+    if merges is None:
+        return hashlib.sha256(b"pystory byte tokenizer").hexdigest()
+    return hashlib.sha256(b"pystory bpe\0" + np.asarray(merges, "<i4").tobytes()).hexdigest()
+
+
+def _tokenizer_beside(ckpt_path, name, who):
+    """Load tokenizer `name` ('byte' or a file name) from the folder of ckpt_path, and nowhere else."""
+    from pystory.tokenizer import load_tokenizer
+    if name == "byte":
+        return load_tokenizer("byte")
+    if not isinstance(name, str) or not TOKENIZER_NAME.fullmatch(name):
+        # never follow (or print) a path that came out of a file
+        raise CheckpointError(f"{ckpt_path}: {who} names its tokenizer by a path, not by a file name in its "
+                              f"own folder; refused (give the tokenizer with --tokenizer FILE)")
+    folder = os.path.dirname(os.path.abspath(ckpt_path))
+    path = os.path.join(folder, name)
+    real_folder = os.path.realpath(folder)
+    if os.path.commonpath([os.path.realpath(path), real_folder]) != real_folder:
+        raise CheckpointError(f"{ckpt_path}: its tokenizer {name} is a link out of the checkpoint's folder; "
+                              f"refused (give the tokenizer with --tokenizer FILE)")
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{ckpt_path}: its tokenizer {name} is not in the checkpoint's folder "
+                              f"({folder}); copy it there or give it with --tokenizer FILE")
+    return load_tokenizer(path)
+
+
+def place_tokenizer(spec, folder):
+    """Copy tokenizer file `spec` into `folder` (atomically; kept if already identical) and return
+    the name a checkpoint there should record. 'byte' stays 'byte'."""
+    if spec in (None, "byte"):
+        return "byte"
+    name = os.path.basename(os.fspath(spec))
+    if not TOKENIZER_NAME.fullmatch(name):
+        name = "tokenizer.bpe"
+    dest = os.path.join(folder, name)
+    with open(spec, "rb") as f:
+        data = f.read()
+    if os.path.isfile(dest):
+        with open(dest, "rb") as f:
+            if f.read() == data:
+                return name
+    with atomic_open(dest, "wb") as f:
+        f.write(data)
+    return name
+
+
+def load_tokenizer_of(ck, explicit=None):
+    """The tokenizer of checkpoint `ck`: `explicit` (a command-line spec) if given, else the one it names.
+
+    Either way it must be the tokenizer the model was trained with: same vocab
+    size and same merges (its SHA-256 is in the header).
+    """
+    from pystory.tokenizer import load_tokenizer
+    if explicit is not None:
+        tok, where = load_tokenizer(explicit), f"--tokenizer {explicit}"
+    else:
+        tok, where = _tokenizer_beside(ck.path, ck.tokenizer, "the checkpoint"), f"its tokenizer {ck.tokenizer}"
+    if tok.vocab_size != ck.config.vocab_size:
+        raise CheckpointError(f"{ck.path}: the model has vocab size {ck.config.vocab_size}, {where} has "
+                              f"{tok.vocab_size} ids; give the tokenizer it was trained with (--tokenizer FILE)")
+    if tokenizer_sha256(tok) != ck.meta["tokenizer_sha256"]:
+        raise CheckpointError(f"{ck.path}: {where} is not the tokenizer this model was trained with (other "
+                              f"merges, same vocab size); give the right one with --tokenizer FILE")
+    return tok
+
+
+# --- writing ------------------------------------------------------------------------------
+
+def _encode(header, arrays):
+    payload = b"".join(np.ascontiguousarray(a).tobytes() for _, a in arrays)
+    hbytes = json.dumps(header, allow_nan=False).encode()
+    body = hbytes + payload
+    return MAGIC + struct.pack("<QI", len(hbytes), zlib.crc32(body)) + body
 
 
 def save_checkpoint(path, model, *, step=0, tokenizer="byte", dtype="float32", optimizer=True,
                     train_state=None):
-    """Write model (its params, and m, v if optimizer) to path, atomically."""
+    """Write model (its params, and m, v if optimizer) to path, atomically.
+
+    tokenizer: "byte", or the file name of a tokenizer already in path's
+    folder (the checkpoint records its SHA-256). Refuses non-finite numbers.
+    """
+    path = os.fspath(path)
     if dtype not in DTYPES:
         raise ValueError(f"save_checkpoint: dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+    tok = _tokenizer_beside(path, tokenizer, "save_checkpoint")
+    if tok.vocab_size != model.cfg.vocab_size:
+        raise ValueError(f"save_checkpoint: tokenizer {tokenizer} has {tok.vocab_size} ids, "
+                         f"the model's vocab size is {model.cfg.vocab_size}")
     be = model.be
-    arrays = [("params", be.to_numpy(model.params).astype(DTYPES[dtype]))]
+    arrays = [("params", be.to_numpy(model.params))]
     if optimizer:
-        arrays += [("m", be.to_numpy(model.m).astype(np.float32)),
-                   ("v", be.to_numpy(model.v).astype(np.float32))]
-    payload = b"".join(np.ascontiguousarray(a).tobytes() for _, a in arrays)
+        arrays += [("m", be.to_numpy(model.m)), ("v", be.to_numpy(model.v))]
+    for name, a in arrays:
+        if not np.isfinite(a).all():
+            raise ValueError(f"save_checkpoint({path}): {name} holds NaN or inf; refusing to save a broken model")
+    arrays = [(n, a.astype(DTYPES[dtype] if n == "params" else np.float32)) for n, a in arrays]
+    if dtype == "float16" and not np.isfinite(arrays[0][1]).all():
+        raise ValueError(f"save_checkpoint({path}): a parameter is beyond float16's range (65504); "
+                         f"save as float32")
     header = {
         "format": FORMAT_VERSION,
         "config": model.cfg.to_dict(),
         "tokenizer": tokenizer,
+        "tokenizer_sha256": tokenizer_sha256(tok),
         "step": int(step),
         "sections": [[name, a.dtype.name, int(a.size)] for name, a in arrays],
-        "crc32": zlib.crc32(payload),
         "train_state": train_state or {},
     }
-    hbytes = json.dumps(header).encode()
-    path = os.fspath(path)
+    data = _encode(header, arrays)
     with atomic_open(path, "wb") as f:   # readers see the old checkpoint or the new one, never half
-        f.write(MAGIC + struct.pack("<Q", len(hbytes)) + hbytes + payload)
+        f.write(data)
     return path
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def _no_nan(word):
+    raise ValueError(f"{word} is not a JSON number")
+
+
+def _is_int(v, lo=0, hi=2**63 - 1):
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _check_header(path, header):
+    """The header's schema, field by field: a wrong field is named, its value is not echoed."""
+    def bad(what):
+        raise CheckpointError(f"{path}: corrupt checkpoint: {what}")
+    if not isinstance(header, dict):
+        bad("the header is not a JSON object")
+    if header.get("format") != FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format {header.get('format')!r} is not supported "
+                              f"(this pystory reads format {FORMAT_VERSION})")
+    cfg = header.get("config")
+    names = [f for f in GPTConfig.__dataclass_fields__]
+    if not isinstance(cfg, dict) or sorted(cfg) != sorted(names):
+        bad(f"'config' must have exactly the fields {names}")
+    for k in names:
+        if not _is_int(cfg[k], 1, 2**31 - 1):
+            bad(f"config field {k!r} must be an integer in [1, 2^31)")
+    try:
+        config = GPTConfig(**cfg)
+    except ValueError as e:
+        bad(str(e))
+    if not isinstance(header.get("tokenizer"), str):
+        bad("'tokenizer' must be a string")
+    sha = header.get("tokenizer_sha256")
+    if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
+        bad("'tokenizer_sha256' must be 64 hex digits")
+    if not _is_int(header.get("step")):
+        bad("'step' must be a non-negative integer")
+    if not isinstance(header.get("train_state"), dict):
+        bad("'train_state' must be an object")
+    sections = header.get("sections")
+    if not isinstance(sections, list) or not all(isinstance(s, list) and len(s) == 3 for s in sections):
+        bad("'sections' must be a list of [name, dtype, count]")
+    if [s[0] for s in sections] not in (["params"], ["params", "m", "v"]):
+        bad("the sections must be params, or params, m and v")
+    P = num_params(config)
+    for name, dtype, n in sections:
+        if dtype not in DTYPES or (name != "params" and dtype != "float32"):
+            bad(f"section {name!r} has an unknown dtype")
+        if not _is_int(n) or n != P:
+            bad(f"section {name!r} must hold {P} values (what the config needs)")
+    return config
 
 
 def load_checkpoint(path, *, expected_config=None, expected_vocab=None):
@@ -95,38 +268,36 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None):
             data = f.read()
     except OSError as e:
         raise CheckpointError(f"{path}: cannot read checkpoint: {e.strerror or e}") from None
-    if len(data) < 16 or data[:8] != MAGIC:
+    if data[:8] == MAGIC_V1:
+        raise CheckpointError(f"{path}: checkpoint format 1 (an older pystory; its header has no checksum); "
+                              f"rewrite it with `python -m pystory.checkpoint upgrade {path}`")
+    if len(data) < PREFIX or data[:8] != MAGIC:
         raise CheckpointError(f"{path}: not a pystory GPT checkpoint (bad magic; corrupt file or wrong format)")
-    (hlen,) = struct.unpack("<Q", data[8:16])
-    if 16 + hlen > len(data):
-        raise CheckpointError(f"{path}: corrupt checkpoint: truncated header")
-    try:
-        header = json.loads(data[16:16 + hlen].decode())
-        config = GPTConfig.from_dict(header["config"])
-        sections = header["sections"]
-        crc = int(header["crc32"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{path}: corrupt checkpoint: unreadable header ({e})") from None
-    if header.get("format") != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: checkpoint format {header.get('format')} is not supported "
-                              f"(this pystory reads format {FORMAT_VERSION})")
-    payload = data[16 + hlen:]
-    if zlib.crc32(payload) != crc:
+    hlen, crc = struct.unpack("<QI", data[8:PREFIX])
+    if hlen > min(MAX_HEADER, len(data) - PREFIX):
+        raise CheckpointError(f"{path}: corrupt checkpoint: header length {hlen} does not fit the file "
+                              f"({len(data)} bytes; truncated?)")
+    if zlib.crc32(memoryview(data)[PREFIX:]) != crc:
         raise CheckpointError(f"{path}: corrupt checkpoint: checksum mismatch (the file was truncated "
                               f"or changed after it was written)")
-    P = num_params(config)
+    try:
+        header = json.loads(data[PREFIX:PREFIX + hlen].decode("utf-8"), parse_constant=_no_nan)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise CheckpointError(f"{path}: corrupt checkpoint: unreadable header ({type(e).__name__})") from None
+    config = _check_header(path, header)
+    payload = memoryview(data)[PREFIX + hlen:]
+    sizes = [n * np.dtype(dtype).itemsize for _, dtype, n in header["sections"]]
+    if sum(sizes) != len(payload):             # before any view of the payload is made
+        raise CheckpointError(f"{path}: corrupt checkpoint: the sections need {sum(sizes)} bytes, "
+                              f"the payload has {len(payload)}")
     arrays, off = {}, 0
-    for name, dtype, n in sections:
-        if dtype not in DTYPES or n != P:
-            raise CheckpointError(f"{path}: corrupt checkpoint: section {name!r} has {n} {dtype} values, "
-                                  f"the config needs {P}")
-        nbytes = n * np.dtype(dtype).itemsize
-        if off + nbytes > len(payload):
-            raise CheckpointError(f"{path}: corrupt checkpoint: section {name!r} runs past the end of the file")
-        arrays[name] = np.frombuffer(payload, dtype=dtype, count=n, offset=off).astype(np.float32)
+    for (name, dtype, n), nbytes in zip(header["sections"], sizes):
+        a = np.frombuffer(payload, dtype=np.dtype(dtype).newbyteorder("<"), count=n, offset=off)
+        arrays[name] = a.astype(np.float32)
         off += nbytes
-    if off != len(payload) or "params" not in arrays:
-        raise CheckpointError(f"{path}: corrupt checkpoint: payload size does not match its sections")
+        if not np.isfinite(arrays[name]).all():
+            raise CheckpointError(f"{path}: section {name!r} holds NaN or inf values (saved from a run that "
+                                  f"diverged?); refused — use an earlier checkpoint")
     if expected_vocab is not None and config.vocab_size != expected_vocab:
         raise CheckpointError(f"{path}: checkpoint vocab size {config.vocab_size} does not match the "
                               f"tokenizer's {expected_vocab} (trained with another tokenizer?)")
@@ -135,3 +306,75 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None):
                          for k in config.to_dict() if getattr(config, k) != getattr(expected_config, k))
         raise CheckpointError(f"{path}: checkpoint is from another model config: {diff}")
     return Checkpoint(path, config, arrays["params"], arrays.get("m"), arrays.get("v"), header)
+
+
+# --- format 1 -> format 2 -----------------------------------------------------------------
+
+def _read_v1(path):
+    """(header, payload) of a format-1 file, its payload CRC-32 checked (format 1 had no header check)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 16 or data[:8] != MAGIC_V1:
+        raise CheckpointError(f"{path}: not a format-1 pystory checkpoint")
+    (hlen,) = struct.unpack("<Q", data[8:16])
+    if 16 + hlen > len(data):
+        raise CheckpointError(f"{path}: corrupt checkpoint: truncated header")
+    try:
+        header = json.loads(data[16:16 + hlen].decode())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path}: corrupt checkpoint: unreadable header ({type(e).__name__})") from None
+    payload = data[16 + hlen:]
+    if not isinstance(header, dict) or zlib.crc32(payload) != header.get("crc32"):
+        raise CheckpointError(f"{path}: corrupt checkpoint: checksum mismatch")
+    return header, payload
+
+
+def upgrade_checkpoint(path, out=None, tokenizer=None):
+    """Rewrite a format-1 checkpoint as format 2; the parameter bytes are copied unchanged.
+
+    The tokenizer must be 'byte' or a file in the checkpoint's folder; a
+    format-1 training checkpoint that named it by a path needs `tokenizer`
+    (a file, which is then copied beside the new checkpoint).
+    """
+    from pystory.tokenizer import load_tokenizer
+    header, payload = _read_v1(path)
+    out = os.fspath(out or path)
+    name = header.get("tokenizer", "byte")
+    if tokenizer is not None:
+        tok = load_tokenizer(tokenizer)
+        name = place_tokenizer(tokenizer, os.path.dirname(os.path.abspath(out)))
+    else:
+        tok = _tokenizer_beside(out, name, "the format-1 checkpoint")
+    header = {k: v for k, v in header.items() if k != "crc32"}
+    header.update(format=FORMAT_VERSION, tokenizer=name, tokenizer_sha256=tokenizer_sha256(tok))
+    header.setdefault("step", 0)
+    header.setdefault("train_state", {})
+    body = json.dumps(header, allow_nan=False).encode()
+    data = MAGIC + struct.pack("<QI", len(body), zlib.crc32(body + payload)) + body + payload
+    with atomic_open(out, "wb") as f:
+        f.write(data)
+    load_checkpoint(out)                      # the rewritten file passes every check
+    load_tokenizer_of(load_checkpoint(out))
+    return out
+
+
+def main(argv=None):
+    from pystory.cli_args import Parser
+    p = Parser("python -m pystory.checkpoint", description="Rewrite format-1 checkpoints as format 2 (same parameters).")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    u = sub.add_parser("upgrade", help="rewrite FILE in place as format 2")
+    u.add_argument("files", nargs="+", metavar="FILE")
+    u.add_argument("--tokenizer", help="the tokenizer file, when the old checkpoint named it by a path")
+    args = p.parse_args(argv)
+    for f in args.files:
+        try:
+            upgrade_checkpoint(f, tokenizer=args.tokenizer)
+        except (CheckpointError, OSError, ValueError) as e:
+            print(f"upgrade: {e}", file=sys.stderr)
+            return 2
+        print(f"upgraded {f} to format {FORMAT_VERSION}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 
-from pystory.cbuild import find_compiler
+from pystory.common import find_c_compiler
 
 
 def _version(module):
@@ -46,7 +46,7 @@ def checks():
         v = _version(mod)
         rows.append(("OK", mod, v) if v else ("MISSING", mod, why))
 
-    cc = find_compiler()
+    cc = find_c_compiler()
     if cc:
         rows.append(("OK", "C compiler", cc))
         omp, detail = _openmp_works(cc)
@@ -55,8 +55,9 @@ def checks():
     else:
         rows.append(("MISSING", "C compiler", "install gcc or clang (apt install build-essential)"))
     try:
-        from pystory.c import load_extension, stale_sources
-        load_extension()
+        from pystory.c import ext
+        from pystory.cbuild import stale_sources
+        ext()
         stale = stale_sources()
         if stale:
             rows.append(("WARN", "C extension", "built, but older than " + ", ".join(
@@ -66,8 +67,8 @@ def checks():
     except Exception as e:
         rows.append(("MISSING", "C extension", str(e)))
 
-    from pystory.gpu import cxx_compiler
-    cxx = cxx_compiler()
+    from pystory.common import find_cxx_compiler
+    cxx = find_cxx_compiler()
     rows.append(("OK", "C++ compiler (emu)", cxx) if cxx else
                 ("MISSING", "C++ compiler (emu)", "install g++ to run CUDA kernels on the CPU"))
 

@@ -12,9 +12,20 @@ numbers per row is cheaper than recomputing them.
 """
 import numpy as np
 
+from pystory.declare import array, declare, float32, number
+
 __all__ = ["layernorm_forward", "layernorm_backward"]
 
 
+def rows_are_not_empty(C):
+    """A row of no channels has no mean: C >= 1."""
+    if C == 0:
+        return "argument 'x' must have a non-empty last dimension (C >= 1)"
+
+
+@declare(x=array(float32, "(..., C)"), w=array(float32, "(C,)"), b=array(float32, "(C,)"),
+         eps=number("(0, inf)"), checks=[rows_are_not_empty],
+         returns="out (..., C), mean (...), rstd (...)")
 def layernorm_forward(x, w, b, eps=1e-5):
     # x: (..., C), w, b: (C,) -> out: (..., C), mean, rstd: (...,)
     mean = x.mean(axis=-1)
@@ -25,6 +36,9 @@ def layernorm_forward(x, w, b, eps=1e-5):
     return out, mean.astype(x.dtype), rstd.astype(x.dtype)
 
 
+@declare(dout=array(float32, "(..., C)"), x=array(float32, "(..., C)"), w=array(float32, "(C,)"),
+         mean=array(float32, "(...)"), rstd=array(float32, "(...)"), checks=[rows_are_not_empty],
+         returns="dx (..., C), dw (C,), db (C,)")
 def layernorm_backward(dout, x, w, mean, rstd):
     # dout, x: (..., C), w: (C,), mean, rstd: (...,) -> dx: (..., C), dw, db: (C,)
     #

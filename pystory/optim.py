@@ -21,12 +21,25 @@ buffer, so replacing the buffer would detach every view.
 Gradient clipping: grad_norm(grads) is the global L2 norm of all gradients;
 scale_inplace(x, s) multiplies in place; clip_grad_norm(grads, max_norm)
 uses both (scales only if norm > max_norm) and returns the norm before clipping.
+
+The declarations say which arguments are written in place (a read-only
+array there is refused: a memmap opened with mode="r" would crash C), and
+that params, grads, m and v must be four different buffers: with m is v the
+update would read what it has just written, and the backends would disagree.
 """
 import numpy as np
 
+from pystory.declare import array, declare, float32, integer, number, uint8
+
 __all__ = ["adamw_update", "grad_norm", "scale_inplace", "clip_grad_norm"]
 
+P = array(float32, "(P,)")          # one flat buffer of all P parameters (or gradients, moments)
 
+
+@declare(params=P, grads=P, m=P, v=P, step=integer("[1, 2^31)"), lr=number(),
+         beta1=number("[0, 1)"), beta2=number("[0, 1)"), eps=number("[0, inf)"), weight_decay=number(),
+         decay_mask=array(uint8, "(P,)", optional=True),
+         writes=("params", "m", "v"), distinct=("params", "grads", "m", "v", "decay_mask"), returns=None)
 def adamw_update(params, grads, m, v, step, lr, beta1=0.9, beta2=0.95, eps=1e-8,
                  weight_decay=0.0, decay_mask=None):
     # params, grads, m, v: (P,) float, updated in place; decay_mask: (P,) uint8 or None
@@ -47,17 +60,20 @@ def adamw_update(params, grads, m, v, step, lr, beta1=0.9, beta2=0.95, eps=1e-8,
     params -= dt(lr) * update
 
 
+@declare(grads=P, returns="norm float")
 def grad_norm(grads):
     # grads: (P,) -> the L2 norm, a Python float (accumulated in float64)
     g = grads.astype(np.float64)
     return float(np.sqrt(np.dot(g, g)))
 
 
+@declare(x=P, s=number(), writes=("x",), returns=None)
 def scale_inplace(x, s):
     # x: (P,) float, multiplied by s in place
     x *= x.dtype.type(s)
 
 
+@declare(grads=P, max_norm=number("(0, inf)"), writes=("grads",), returns="norm float")
 def clip_grad_norm(grads, max_norm):
     # grads: (P,), scaled in place so its norm is at most max_norm -> the norm before
     norm = grad_norm(grads)

@@ -1,6 +1,8 @@
 """Helpers for tests that compare implementations: assert_agree and gradient checks."""
 import numpy as np
 
+from pystory.common import to_numpy
+
 # Default tolerances by dtype: float32 ops that reorder a sum differ in the
 # last bits; float64 references agree far more tightly; integers exactly.
 TOLERANCES = {
@@ -8,11 +10,6 @@ TOLERANCES = {
     np.dtype(np.float32): (1e-4, 1e-5),
     np.dtype(np.float64): (1e-10, 1e-12),
 }
-
-
-def to_numpy(a):
-    """NumPy view of a NumPy or CuPy array (CuPy arrays are copied to the host)."""
-    return a.get() if hasattr(a, "get") else np.asarray(a)
 
 
 def assert_agree(actual, expected, *, rtol=None, atol=None, name="result"):

@@ -39,53 +39,59 @@ def test_every_rowsum_kernel_matches_reference(gpu_backend, rng, version, shape)
     assert_agree(out, ref.rowsum(x), name=f"rowsum_{version}")
 
 
-def test_rowsum_rejects_unknown_kernel_version(gpu_backend):
-    with pytest.raises(ValueError, match="rowsum: version"):
-        gpu_backend.rowsum(gpu_backend.asarray(np.ones((2, 2), np.float32)), version="fast")
+@pytest.mark.parametrize("version", ["naive", "warp", "block"])
+def test_every_backend_accepts_every_rowsum_version(backend, version):
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    assert_agree(backend.rowsum(backend.asarray(x), version=version), ref.rowsum(x))
 
 
-# --- bad input: the bindings check before C or CUDA ever sees a pointer ----
+def test_rowsum_rejects_unknown_kernel_version(backend):
+    with pytest.raises(ValueError, match=r"rowsum: argument 'version' must be one of \('naive', 'warp', 'block'\)"):
+        backend.rowsum(backend.asarray(np.ones((2, 2), np.float32)), version="fast")
 
-def test_axpy_rejects_float64(device_backend):
-    x = device_backend.asarray(np.ones(4))
+
+# --- bad input: the declaration is checked before C or CUDA ever sees a pointer ----
+
+def test_axpy_rejects_float64(backend):
+    x = backend.asarray(np.ones(4))
     with pytest.raises(TypeError, match=r"axpy: argument 'x' must have dtype float32, got float64"):
-        device_backend.axpy(1.0, x, x)
+        backend.axpy(1.0, x, x)
 
 
-def test_axpy_rejects_mismatched_lengths(device_backend):
-    x = device_backend.asarray(np.ones(4, np.float32))
-    y = device_backend.asarray(np.ones(5, np.float32))
-    with pytest.raises(ValueError, match=r"axpy: argument 'y' must have shape \(4\)"):
-        device_backend.axpy(1.0, x, y)
+def test_axpy_rejects_mismatched_lengths(backend):
+    x = backend.asarray(np.ones(4, np.float32))
+    y = backend.asarray(np.ones(5, np.float32))
+    with pytest.raises(ValueError, match=r"axpy: argument 'y' must have shape \(N,\) = \(4,\) \(N as in 'x'\), got \(5,\)"):
+        backend.axpy(1.0, x, y)
 
 
-def test_axpy_rejects_non_contiguous_view(device_backend):
-    x = device_backend.asarray(np.ones(8, np.float32))[::2]
+def test_axpy_rejects_non_contiguous_view(backend):
+    x = backend.asarray(np.ones(8, np.float32))[::2]
     with pytest.raises(ValueError, match=r"axpy: argument 'x' must be C-contiguous"):
-        device_backend.axpy(1.0, x, x)
+        backend.axpy(1.0, x, x)
 
 
-def test_axpy_rejects_python_list(device_backend):
+def test_axpy_rejects_python_list(backend):
     with pytest.raises(TypeError, match=r"axpy: argument 'x' must be a"):
-        device_backend.axpy(1.0, [1.0, 2.0], [1.0, 2.0])
+        backend.axpy(1.0, [1.0, 2.0], [1.0, 2.0])
 
 
-def test_axpy_rejects_non_number_scalar(device_backend):
-    x = device_backend.asarray(np.ones(4, np.float32))
+def test_axpy_rejects_non_number_scalar(backend):
+    x = backend.asarray(np.ones(4, np.float32))
     with pytest.raises(TypeError, match=r"axpy: argument 'a' must be a number"):
-        device_backend.axpy("2", x, x)
+        backend.axpy("2", x, x)
 
 
-def test_axpy_rejects_nan_scalar(device_backend):
-    x = device_backend.asarray(np.ones(4, np.float32))
+def test_axpy_rejects_nan_scalar(backend):
+    x = backend.asarray(np.ones(4, np.float32))
     with pytest.raises(ValueError, match=r"axpy: argument 'a' must be finite"):
-        device_backend.axpy(float("nan"), x, x)
+        backend.axpy(float("nan"), x, x)
 
 
-def test_rowsum_rejects_1d_input(device_backend):
-    x = device_backend.asarray(np.ones(4, np.float32))
-    with pytest.raises(ValueError, match=r"rowsum: argument 'x' must have 2 dimension"):
-        device_backend.rowsum(x)
+def test_rowsum_rejects_1d_input(backend):
+    x = backend.asarray(np.ones(4, np.float32))
+    with pytest.raises(ValueError, match=r"rowsum: argument 'x' must have shape \(R, C\) \(2 dimensions\), got \(4,\)"):
+        backend.rowsum(x)
 
 
 @pytest.mark.gpu
@@ -99,3 +105,40 @@ def test_c_backend_rejects_cupy_array():
 def test_cuda_backend_rejects_numpy_array():
     with pytest.raises(TypeError, match=r"axpy: argument 'x' must be a cupy array"):
         pystory.backend("cuda").axpy(1.0, np.ones(4, np.float32), np.ones(4, np.float32))
+
+
+# --- the lesson of chapter 00: the declaration automates the hand-written binding ----
+
+def _by_hand():
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "chapters", "00_setup", "axpy_by_hand.py")
+    spec = importlib.util.spec_from_file_location("axpy_by_hand", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.axpy
+
+
+def test_the_hand_written_binding_computes_axpy():
+    x, y = np.arange(5, dtype=np.float32), np.ones(5, np.float32)
+    assert_agree(_by_hand()(2, x, y), 2 * x + y)
+
+
+@pytest.mark.parametrize("args", [
+    ("2", np.ones(3, np.float32), np.ones(3, np.float32)),
+    (True, np.ones(3, np.float32), np.ones(3, np.float32)),
+    (float("inf"), np.ones(3, np.float32), np.ones(3, np.float32)),
+    (1.0, [1.0, 2.0], np.ones(2, np.float32)),
+    (1.0, np.ones(3), np.ones(3, np.float32)),
+    (1.0, np.ones((3, 1), np.float32), np.ones(3, np.float32)),
+    (1.0, np.ones(3, np.float32), np.ones(4, np.float32)),
+    (1.0, np.ones(6, np.float32)[::2], np.ones(3, np.float32)),
+    (1.0, np.ones(3, np.float32), None),
+], ids=["string", "bool", "inf", "list", "float64", "2-D", "lengths", "strided", "None"])
+def test_the_declaration_refuses_what_the_hand_written_binding_refuses_with_the_same_message(args):
+    errors = []
+    for fn in (_by_hand(), pystory.backend("c").axpy):
+        with pytest.raises((TypeError, ValueError)) as e:
+            fn(*args)
+        errors.append((e.type, str(e.value)))
+    assert errors[0] == errors[1]

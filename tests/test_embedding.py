@@ -169,7 +169,7 @@ def test_encoder_backward_gradient_check():
 def test_embedding_forward_rejects_out_of_range_ids(backend, bad):
     ids = backend.asarray(np.array([0, bad, 3], np.int32))
     table = backend.asarray(np.ones((10, 4), np.float32))
-    with pytest.raises(ValueError, match=rf"embedding_forward: argument 'ids' holds token id {bad}, outside \[0, 10\)"):
+    with pytest.raises(ValueError, match=rf"embedding_forward: argument 'ids' holds {bad}, outside \[0, V\) = \[0, 10\)"):
         backend.embedding_forward(ids, table)
 
 
@@ -177,51 +177,51 @@ def test_embedding_forward_rejects_out_of_range_ids(backend, bad):
 def test_embedding_backward_rejects_out_of_range_ids(backend, bad):
     ids = backend.asarray(np.array([bad, 1], np.int32))
     dout = backend.asarray(np.ones((2, 4), np.float32))
-    with pytest.raises(ValueError, match=r"embedding_backward: argument 'ids' holds token id"):
+    with pytest.raises(ValueError, match=r"embedding_backward: argument 'ids' holds -?\d+, outside \[0, vocab\) = \[0, 10\)"):
         backend.embedding_backward(ids, dout, 10)
 
 
 def test_encoder_rejects_out_of_range_ids(backend):
     ids = backend.asarray(np.array([[0, 9]], np.int32))
     wte, wpe = backend.asarray(np.ones((9, 2), np.float32)), backend.asarray(np.ones((4, 2), np.float32))
-    with pytest.raises(ValueError, match=r"encoder_forward: argument 'ids' holds token id 9"):
+    with pytest.raises(ValueError, match=r"encoder_forward: argument 'ids' holds 9, outside \[0, V\) = \[0, 9\)"):
         backend.encoder_forward(ids, wte, wpe)
-    with pytest.raises(ValueError, match=r"encoder_backward: argument 'ids' holds token id 9"):
+    with pytest.raises(ValueError, match=r"encoder_backward: argument 'ids' holds 9, outside \[0, vocab\) = \[0, 9\)"):
         backend.encoder_backward(ids, backend.asarray(np.ones((1, 2, 2), np.float32)), 9, 4)
 
 
 def test_encoder_rejects_sequence_longer_than_positions(backend):
     ids = backend.asarray(np.zeros((1, 5), np.int32))
     wte, wpe = backend.asarray(np.ones((3, 2), np.float32)), backend.asarray(np.ones((4, 2), np.float32))
-    with pytest.raises(ValueError, match=r"encoder_forward: sequence length T=5 exceeds"):
+    with pytest.raises(ValueError, match=r"encoder_forward: argument 'ids' has T = 5 positions, more than the 4 rows of 'wpe'"):
         backend.encoder_forward(ids, wte, wpe)
 
 
-def test_embedding_rejects_int64_ids(device_backend):
+def test_embedding_rejects_int64_ids(backend):
     with pytest.raises(TypeError, match=r"embedding_forward: argument 'ids' must have dtype int32, got int64"):
-        device_backend.embedding_forward(device_backend.asarray(np.zeros(3, np.int64)),
-                                         device_backend.asarray(np.ones((4, 2), np.float32)))
+        backend.embedding_forward(backend.asarray(np.zeros(3, np.int64)),
+                                         backend.asarray(np.ones((4, 2), np.float32)))
 
 
-def test_embedding_backward_rejects_dout_of_wrong_shape(device_backend):
-    with pytest.raises(ValueError, match=r"embedding_backward: argument 'dout' must have shape \(3, \*\)"):
-        device_backend.embedding_backward(device_backend.asarray(np.zeros(3, np.int32)),
-                                          device_backend.asarray(np.ones((4, 2), np.float32)), 5)
+def test_embedding_backward_rejects_dout_of_wrong_shape(backend):
+    with pytest.raises(ValueError, match=r"embedding_backward: argument 'dout' must have shape \(\.\.\., C\) = \(3, C\) \(\.\.\. as in 'ids'\), got \(4, 2\)"):
+        backend.embedding_backward(backend.asarray(np.zeros(3, np.int32)),
+                                          backend.asarray(np.ones((4, 2), np.float32)), 5)
 
 
-def test_embedding_backward_rejects_zero_vocab(device_backend):
+def test_embedding_backward_rejects_zero_vocab(backend):
     with pytest.raises(ValueError, match=r"embedding_backward: argument 'vocab' must be in \[1"):
-        device_backend.embedding_backward(device_backend.asarray(np.zeros(0, np.int32)),
-                                          device_backend.asarray(np.ones((0, 2), np.float32)), 0)
+        backend.embedding_backward(backend.asarray(np.zeros(0, np.int32)),
+                                          backend.asarray(np.ones((0, 2), np.float32)), 0)
 
 
-def test_embedding_rejects_non_contiguous_table(device_backend):
-    table = device_backend.asarray(np.ones((4, 6), np.float32))[:, ::2]
+def test_embedding_rejects_non_contiguous_table(backend):
+    table = backend.asarray(np.ones((4, 6), np.float32))[:, ::2]
     with pytest.raises(ValueError, match=r"embedding_forward: argument 'table' must be C-contiguous"):
-        device_backend.embedding_forward(device_backend.asarray(np.zeros(2, np.int32)), table)
+        backend.embedding_forward(backend.asarray(np.zeros(2, np.int32)), table)
 
 
-def test_backward_rejects_unknown_kernel_version(gpu_backend):
-    with pytest.raises(ValueError, match=r"embedding_backward: version"):
-        gpu_backend.embedding_backward(gpu_backend.asarray(np.zeros(2, np.int32)),
-                                       gpu_backend.asarray(np.ones((2, 2), np.float32)), 3, version="fast")
+def test_backward_rejects_unknown_kernel_version(backend):
+    with pytest.raises(ValueError, match=r"embedding_backward: argument 'version' must be one of \('atomic', 'deterministic'\)"):
+        backend.embedding_backward(backend.asarray(np.zeros(2, np.int32)),
+                                   backend.asarray(np.ones((2, 2), np.float32)), 3, version="fast")

@@ -220,7 +220,7 @@ def test_second_load_in_a_fresh_process_uses_the_cache(tmp_path):
 
     assert run()[0] is False
     cached, seconds = run()
-    assert cached and seconds < 0.1
+    assert cached and seconds < 1.0  # a compile takes seconds; a cached load, milliseconds
 
 
 def test_changing_an_included_header_rebuilds(tmp_path, monkeypatch):

@@ -154,45 +154,58 @@ def _adamw(be, bufs, **kw):
     return be.adamw_update(bufs["params"], bufs["grads"], bufs["m"], bufs["v"], **args)
 
 
-def test_adamw_rejects_float64_grads(device_backend):
-    be = device_backend
+def test_adamw_rejects_float64_grads(backend):
+    be = backend
     with pytest.raises(TypeError, match=r"adamw_update: argument 'grads' must have dtype float32"):
         _adamw(be, _bufs(be, grads=be.asarray(np.zeros(4))))
 
 
-def test_adamw_rejects_state_of_another_size(device_backend):
-    be = device_backend
-    with pytest.raises(ValueError, match=r"adamw_update: argument 'v' must have shape \(4\)"):
+def test_adamw_rejects_state_of_another_size(backend):
+    be = backend
+    with pytest.raises(ValueError, match=r"adamw_update: argument 'v' must have shape \(P,\) = \(4,\) \(P as in 'params'\), got \(5,\)"):
         _adamw(be, _bufs(be, v=be.asarray(np.zeros(5, np.float32))))
 
 
-def test_adamw_rejects_mask_of_wrong_dtype(device_backend):
-    be = device_backend
+def test_adamw_rejects_mask_of_wrong_dtype(backend):
+    be = backend
     mask = be.asarray(np.ones(4, np.bool_))
     with pytest.raises(TypeError, match=r"adamw_update: argument 'decay_mask' must have dtype uint8, got bool"):
         _adamw(be, _bufs(be), decay_mask=mask)
 
 
-def test_adamw_rejects_step_zero(device_backend):
-    be = device_backend
-    with pytest.raises(ValueError, match=r"adamw_update: argument 'step' must be >= 1"):
+def test_adamw_rejects_step_zero(backend):
+    be = backend
+    with pytest.raises(ValueError, match=r"adamw_update: argument 'step' must be in \[1, 2\^31\), got 0"):
         _adamw(be, _bufs(be), step=0)
 
 
-def test_adamw_rejects_non_contiguous_params(device_backend):
-    be = device_backend
+def test_adamw_rejects_non_contiguous_params(backend):
+    be = backend
     p = be.asarray(np.zeros(8, np.float32))[::2]
     with pytest.raises(ValueError, match=r"adamw_update: argument 'params' must be C-contiguous"):
         _adamw(be, _bufs(be, params=p))
 
 
-def test_adamw_rejects_2d_params(device_backend):
-    be = device_backend
+def test_adamw_rejects_2d_params(backend):
+    be = backend
     p = be.asarray(np.zeros((2, 2), np.float32))
-    with pytest.raises(ValueError, match=r"adamw_update: argument 'params' must have 1 dimension"):
+    with pytest.raises(ValueError, match=r"adamw_update: argument 'params' must have shape \(P,\) \(1 dimension\), got \(2, 2\)"):
         _adamw(be, _bufs(be, params=p))
 
 
-def test_grad_norm_rejects_float64(device_backend):
+def test_grad_norm_rejects_float64(backend):
     with pytest.raises(TypeError, match=r"grad_norm: argument 'grads' must have dtype float32"):
-        device_backend.grad_norm(device_backend.asarray(np.zeros(3)))
+        backend.grad_norm(backend.asarray(np.zeros(3)))
+
+
+def test_adamw_refuses_m_and_v_in_one_buffer(backend):
+    be = backend
+    p, g, m = (be.asarray(np.zeros(4, np.float32)) for _ in range(3))
+    with pytest.raises(ValueError, match=r"adamw_update: arguments 'm' and 'v' must be different buffers"):
+        be.adamw_update(p, g, m, m, 1, 1e-3)
+
+
+@pytest.mark.parametrize("max_norm", [0.0, -1.0, float("inf")])
+def test_clip_grad_norm_refuses_a_max_norm_that_is_not_positive_and_finite(backend, max_norm):
+    with pytest.raises(ValueError, match=r"clip_grad_norm: argument 'max_norm' must be"):
+        backend.clip_grad_norm(backend.asarray(np.ones(3, np.float32)), max_norm)

@@ -171,6 +171,6 @@ def test_eval_command_reports_loss_and_bits_per_byte(tmp_path):
 
 def test_story_refuses_a_corrupt_model_file(tmp_path):
     p = tmp_path / "bad.ckpt"
-    p.write_bytes(b"PYSTGPT1" + b"\x00" * 50)
+    p.write_bytes(b"PYSTGPT2" + b"\x00" * 50)
     r = run_cli("story", "--model", str(p), "--max-tokens", "5")
     assert r.returncode == 2 and "corrupt checkpoint" in r.stderr

@@ -48,6 +48,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from pystory.cli_args import Float, OutDir, Parser, Tokenizer, run
+
 BASE_URL = "https://huggingface.co/datasets/roneneldan/TinyStories/resolve/main/"
 SOURCE_PAGE = "https://huggingface.co/datasets/roneneldan/TinyStories"
 
@@ -377,44 +379,50 @@ def _write_sums(raw_dir, files):
     write_text_atomic(path, "".join(f"{h}  {n}\n" for n, h in sorted(lines.items())))
 
 
+def Splits(text):
+    """--splits: 'train', 'val' or 'train,val' -> a tuple of split names."""
+    splits = tuple(s.strip() for s in text.split(",") if s.strip())
+    if not splits or any(s not in ("train", "val") for s in splits):
+        raise argparse.ArgumentTypeError(f"must be train, val or train,val, got {text!r}")
+    return splits
+
+
+def TokenizerOrNone(text):
+    """--tokenizer: 'none' (no shards), 'byte', or an existing merges file."""
+    return text if text == "none" else Tokenizer(text)
+
+
+Splits.__name__ = "splits"
+TokenizerOrNone.__name__ = "tokenizer"
+
+
 def parser():
-    p = argparse.ArgumentParser(
-        prog="python -m pystory data download",
+    p = Parser(
+        "python -m pystory data download",
         description="Download the real TinyStories corpus (Eldan & Li, 2023) from the Hugging Face dataset "
                     "roneneldan/TinyStories, check it, and turn it into train.txt, val.txt and token shards.")
     p.add_argument("dataset", choices=["tinystories"], help="what to download (only tinystories for now)")
     p.add_argument("--version", choices=sorted(KNOWN), default="v2",
                    help="v1: the original files (GPT-3.5 and GPT-4, 1.9 GB); v2: GPT-4 only, "
-                        "the cleaner set (2.2 GB; default)")
-    p.add_argument("--out", default="data/tinystories", help="output folder (default data/tinystories)")
+                        "the cleaner set (2.2 GB)")
+    p.add_argument("--out", type=OutDir, default="data/tinystories", help="output folder")
     p.add_argument("--url", default=None,
                    help=f"a mirror holding the same files (default {BASE_URL}); sizes and SHA-256s are still checked")
-    p.add_argument("--splits", default="train,val",
-                   help="which files: train, val or train,val (default; val alone is 20 MB)")
-    p.add_argument("--tokenizer", default="byte",
-                   help="tokenize into shards with 'byte', a BPE file (chapter 01), or 'none' (default byte)")
-    p.add_argument("--timeout", type=float, default=10.0,
-                   help="seconds to wait for the server before giving up (default 10)")
+    p.add_argument("--splits", type=Splits, default="train,val",
+                   help="which files: train, val or train,val (val alone is 20 MB)")
+    p.add_argument("--tokenizer", type=TokenizerOrNone, default="byte",
+                   help="tokenize into shards with 'byte', a BPE file (chapter 01), or 'none'")
+    p.add_argument("--timeout", type=Float(0, 600, lo_open=True), default=10.0,
+                   help="seconds to wait for the server before giving up")
     return p
 
 
 def main(argv=None) -> int:
+    """The command; pystory.data.cli runs it through cli_args.run (bad arguments: one line, exit code 2)."""
     args = parser().parse_args(argv)
-    splits = tuple(s.strip() for s in args.splits.split(",") if s.strip())
-    bad = [s for s in splits if s not in ("train", "val")]
-    if bad or not splits:
-        print(f"data download: --splits must be train, val or train,val, got {args.splits!r}", file=sys.stderr)
-        return 2
-    if not args.timeout > 0:
-        print(f"data download: --timeout must be > 0 seconds, got {args.timeout}", file=sys.stderr)
-        return 2
-    if args.tokenizer not in ("byte", "none") and not os.path.isfile(args.tokenizer):
-        print(f"data download: --tokenizer {args.tokenizer!r}: no such file (use byte, none, or a BPE file "
-              f"from `python -m pystory tokenizer train`)", file=sys.stderr)
-        return 2
     t0 = time.perf_counter()
     try:
-        download_tinystories(args.out, args.version, args.url, splits, args.tokenizer, args.timeout)
+        download_tinystories(args.out, args.version, args.url, args.splits, args.tokenizer, args.timeout)
     except Offline as e:
         print(f"data download: {e}; {OFFLINE_HINT}", file=sys.stderr)
         return 1
@@ -424,13 +432,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("\ndata download: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
-    except (OSError, ValueError) as e:
-        print(f"data download: {e}", file=sys.stderr)
-        return 1
     print(f"time: {time.perf_counter() - t0:.1f} s; train with "
           f"`python -m pystory train --corpus {args.out} ...`")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run("data download", main, sys.argv[1:]))

@@ -1,42 +1,29 @@
-"""Launches for cuda/optim.cu (chapters 06 and 04), shared by the cuda and emu backends."""
+"""Launches of cuda/optim.cu (chapters 06 and 04) for the cuda and emu backends; checks: pystory/optim.py."""
 import math
 
 import numpy as np
 
-from pystory.c.optim import check_adamw_args
-from pystory.check import check_scalar
 from pystory.gpu import blocks
-
-__all__ = ["adamw_update", "grad_norm", "scale_inplace", "clip_grad_norm"]
 
 NORM_THREADS = 256
 NORM_BLOCKS = 256   # a fixed grid: the partial sums, hence the norm, do not depend on timing
 
 
-def adamw_update(dev, params, grads, m, v, step, lr, beta1=0.9, beta2=0.95, eps=1e-8,
-                 weight_decay=0.0, decay_mask=None):
+def adamw_update(dev, params, grads, m, v, step, lr, beta1, beta2, eps, weight_decay, decay_mask):
     # params, grads, m, v: (P,) float32 on the device; params, m, v updated in place -> None
-    op = "adamw_update"
-    step, lr, beta1, beta2, eps, weight_decay = check_adamw_args(
-        op, dev.check, params, grads, m, v, step, lr, beta1, beta2, eps, weight_decay, decay_mask)
     n = params.size
-    if n == 0:
-        return None
     bc1 = 1.0 - beta1 ** step   # bias corrections, the same for every parameter
     bc2 = 1.0 - beta2 ** step
     has_mask = decay_mask is not None
-    mask = decay_mask if has_mask else dev.xp.zeros(1, dtype=np.uint8)  # never read without the mask
-    dev.kernel("optim", "adamw_kernel")(
-        (blocks(n, 256),), (256,),
-        (params, grads, m, v, np.int32(n), np.float32(lr), np.float32(beta1), np.float32(beta2),
-         np.float32(bc1), np.float32(bc2), np.float32(eps), np.float32(weight_decay),
-         mask, np.int32(has_mask)))
-    return None
+    mask = decay_mask if has_mask else dev.xp.zeros(1, np.uint8)  # never read without the mask
+    f = np.float32
+    dev.kernel("optim", "adamw_update_kernel")(
+        (blocks(n, 256),), (256,), (params, grads, m, v, np.int32(n), f(lr), f(beta1), f(beta2),
+                                    f(bc1), f(bc2), f(eps), f(weight_decay), mask, np.int32(has_mask)))
 
 
 def grad_norm(dev, grads):
     # grads: (P,) float32 -> the global L2 norm as a Python float
-    dev.check("grad_norm", "grads", grads, np.float32, ndim=1)
     n = grads.size
     if n == 0:
         return 0.0
@@ -50,17 +37,11 @@ def grad_norm(dev, grads):
 
 def scale_inplace(dev, x, s):
     # x: (P,) float32, multiplied by s in place -> None
-    dev.check("scale_inplace", "x", x, np.float32, ndim=1)
-    s = check_scalar("scale_inplace", "s", s)
-    if x.size:
-        dev.kernel("optim", "scale_inplace_kernel")((blocks(x.size, 256),), (256,),
-                                                    (x, np.float32(s), np.int32(x.size)))
+    dev.kernel("optim", "scale_inplace_kernel")((blocks(x.size, 256),), (256,), (x, np.float32(s), np.int32(x.size)))
 
 
 def clip_grad_norm(dev, grads, max_norm):
     # grads: (P,), scaled in place so its norm is at most max_norm -> the norm before
-    dev.check("clip_grad_norm", "grads", grads, np.float32, ndim=1)
-    max_norm = check_scalar("clip_grad_norm", "max_norm", max_norm)
     norm = grad_norm(dev, grads)
     if norm > max_norm:
         scale_inplace(dev, grads, max_norm / (norm + 1e-6))

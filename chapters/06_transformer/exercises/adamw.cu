@@ -10,8 +10,8 @@
 // Runs on the CPU through the emulator: make grade CH=06
 
 extern "C" __global__ void __launch_bounds__(1024)
-adamw_kernel(float* params, const float* grads, float* m, float* v, int n,
-             float lr, float beta1, float beta2, float bc1, float bc2, float eps,
-             float weight_decay, const unsigned char* decay_mask, int has_mask) {
+adamw_update_kernel(float* params, const float* grads, float* m, float* v, int n,
+                    float lr, float beta1, float beta2, float bc1, float bc2, float eps,
+                    float weight_decay, const unsigned char* decay_mask, int has_mask) {
     // TODO: your kernel here.
 }

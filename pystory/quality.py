@@ -26,7 +26,6 @@ such as real TinyStories, it is a heuristic and can report false problems.
 """
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 
@@ -198,30 +197,29 @@ def format_rows(rows):
     return "\n".join(lines)
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m pystory.quality", description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", default=None, help="checkpoint (default: the shipped model)")
-    p.add_argument("--val", default="data/storyworld/val.txt", help="storyworld validation stories (the ceiling)")
-    p.add_argument("--samples", type=int, default=200)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--temperature", type=float, nargs="+", default=[0.8],
-                   help="one or more temperatures (default 0.8)")
-    p.add_argument("--backend", default="c")
-    p.add_argument("--show-failures", type=int, default=0, metavar="N",
+def parser():
+    from pystory.cli_args import SEED, Float, Int, Parser, Path
+    import pystory
+    p = Parser("python -m pystory.quality", description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default=None, type=Path("file"), help="checkpoint (default: the shipped model)")
+    p.add_argument("--val", default="data/storyworld/val.txt",
+                   help="validation stories of the model's corpus (the ceiling); skipped if missing")
+    p.add_argument("--samples", type=Int(1, 10**6), default=200, help="stories per temperature")
+    p.add_argument("--seed", type=SEED, default=0, help="story i is sampled with seed + i")
+    p.add_argument("--temperature", type=Float(0, 100), nargs="+", default=[0.8],
+                   help="one or more temperatures")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
+    p.add_argument("--show-failures", type=Int(0, 10**6), default=0, metavar="N",
                    help="print the problems of the first N failing samples")
-    args = p.parse_args(argv)
-    if args.samples < 1:
-        print(f"quality: --samples must be >= 1, got {args.samples}", file=sys.stderr)
-        return 2
-    from pystory.checkpoint import CheckpointError
+    return p
+
+
+def _main(argv):
+    args = parser().parse_args(argv)
     from pystory.data.corpus import read_corpus
     from pystory.data.storyworld import check_story
     from pystory.gpt_cli import SHIPPED_MODEL, load_model
-    try:
-        model, tok, _ = load_model(args.model or SHIPPED_MODEL, args.backend)
-    except (CheckpointError, OSError, ValueError) as e:
-        print(f"quality: {e}", file=sys.stderr)
-        return 2
+    model, tok, _ = load_model(args.model or SHIPPED_MODEL, args.backend)
     rows = []
     for temp in args.temperature:
         samples = sample_stories(model, tok, args.samples, args.seed, temp)
@@ -238,6 +236,12 @@ def main(argv=None):
         print(f"(no ceiling: {e})", file=sys.stderr)
     print(format_rows(rows))
     return 0
+
+
+def main(argv=None):
+    """`python -m pystory.quality`: bad arguments and files are one line on stderr, exit code 2."""
+    from pystory.cli_args import run
+    return run("quality", _main, sys.argv[1:] if argv is None else list(argv))
 
 
 if __name__ == "__main__":

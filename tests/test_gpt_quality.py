@@ -108,3 +108,15 @@ def test_the_report_table_shows_consistency_beside_the_pass_rate():
     header = table.splitlines()[0]
     assert "check_story pass" in header and "consistent" in header
     assert "| storyworld | 10 | 100% | 100% |" in table
+
+
+def test_the_command_refuses_bad_arguments_in_one_line(tmp_path, capsys):
+    from pystory import quality
+    (tmp_path / "junk.ckpt").write_bytes(b"junk")
+    for args, what in ((["--samples", "0"], "--samples"), (["--temperature", "nan"], "--temperature"),
+                       (["--seed", "-1"], "--seed"), (["--backend", "tpu"], "--backend"),
+                       (["--model", str(tmp_path / "nowhere.ckpt")], "nowhere.ckpt"),
+                       (["--model", str(tmp_path / "junk.ckpt")], "junk.ckpt")):
+        assert quality.main(args) == 2, args
+        err = capsys.readouterr().err
+        assert what in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err

@@ -12,6 +12,7 @@
 // every thread walks the pairs in order: no races, no atomics, and the sums
 // happen in the same order as NumPy's np.add.at.
 #include <math.h>
+#include "philox.h"
 #include "word2vec.h"
 
 #ifdef _OPENMP
@@ -99,4 +100,62 @@ float sgns_step(float* restrict w_in, float* restrict w_out, const int* restrict
     double total = 0.0;                         // in pair order: the same sum on every run
     for (int b = 0; b < B; b++) total += loss[b];
     return (float)(total / B);
+}
+
+// --- a whole pass in one call: pairs, negatives and every step ---------------------
+//
+// sgns_train (pystory/sgns.py has the reference and the stream layout): the
+// windows of all N centers come from Philox words offset .. offset+N-1; the
+// pairs are made center by center (distance 1 left, 1 right, 2 left, ...)
+// into a batch buffer; when it holds `batch` pairs, their K negatives each are
+// drawn (Philox words offset + N + p*K .., p the index of the batch's first
+// pair, mapped through the unigram table) and sgns_step takes the step. No
+// pair list is ever stored: memory is one batch, whatever N is.
+
+// The step on the nb pairs of the batch that starts at pair p0.
+static float sgns_train_batch(float* restrict w_in, float* restrict w_out, const int* restrict table,
+                              const int* restrict centers, const int* restrict contexts, int* restrict negs,
+                              float* restrict scratch, int nb, long long p0, int K, double lr, double done,
+                              double total, uint64_t seed, uint64_t offset, int V, int N, int S, int D) {
+    long n = (long)nb * K;
+    philox_randint(negs, seed, offset + (uint64_t)N + (uint64_t)p0 * (uint64_t)K, (int)n, 0, S > 0 ? S : 1);
+    for (long t = 0; t < n; t++) negs[t] = table[negs[t]];
+    double frac = 1.0 - (done + (double)p0) / total;          // word2vec's linear decay, floored
+    float step_lr = (float)(lr * (frac > 1e-4 ? frac : 1e-4));
+    return sgns_step(w_in, w_out, centers, contexts, negs, step_lr, scratch, V, nb, K, D);
+}
+
+long long sgns_train(float* restrict w_in, float* restrict w_out, const int* restrict ids,
+                     const int* restrict table, float* restrict losses, int* restrict scratch_i,
+                     float* restrict scratch_f, int window, int K, int batch, double lr, double done,
+                     double total, uint64_t seed, uint64_t offset, int V, int N, int S, int D) {
+    int* win = scratch_i;                 // (N,)        the window of each center
+    int* centers = win + N;               // (batch,)    the pairs of the batch being filled
+    int* contexts = centers + batch;      // (batch,)
+    int* negs = contexts + batch;         // (batch, K)  their negatives
+    philox_randint(win, seed, offset, N, 1, window + 1);
+    long long p0 = 0;                     // pairs in the batches already taken
+    int nb = 0, k = 0;                    // pairs in the current batch; batches taken
+    for (int i = 0; i < N; i++) {
+        for (int d = 1; d <= win[i]; d++) {
+            for (int side = -1; side <= 1; side += 2) {
+                long j = (long)i + side * d;
+                if (j < 0 || j >= N) continue;
+                centers[nb] = ids[i];
+                contexts[nb] = ids[j];
+                if (++nb == batch) {
+                    losses[k++] = sgns_train_batch(w_in, w_out, table, centers, contexts, negs, scratch_f, nb, p0,
+                                                   K, lr, done, total, seed, offset, V, N, S, D);
+                    p0 += nb;
+                    nb = 0;
+                }
+            }
+        }
+    }
+    if (nb > 0) {
+        losses[k++] = sgns_train_batch(w_in, w_out, table, centers, contexts, negs, scratch_f, nb, p0, K, lr,
+                                       done, total, seed, offset, V, N, S, D);
+        p0 += nb;
+    }
+    return p0;
 }

@@ -162,7 +162,15 @@ def add_bench_args(parser, repeat=MIN_REPEAT):
                         help="timed repeats of each implementation after the warm-up (fewer than 5: a smoke test)")
     parser.add_argument("--keep-blas-env", action="store_true",
                         help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for NumPy's yardstick (default: unset them)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="count CPU seconds of this process (all its threads) instead of wall time: "
+                             "steadier on a machine other jobs share; compare with 1 thread (OMP_NUM_THREADS=1)")
     return add_output_args(parser)
+
+
+def clock_of(args):
+    """The clock a benchmark's --cpu-time asks for: time.process_time, or wall time (perf_counter)."""
+    return time.process_time if getattr(args, "cpu_time", False) else time.perf_counter
 
 
 def preamble(keep_blas_env=False):

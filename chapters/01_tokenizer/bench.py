@@ -161,7 +161,7 @@ def main():
 
 
 def markdown(rows, mb):
-    cmd = "python chapters/01_tokenizer/bench.py " + " ".join(sys.argv[1:])
+    cmd = "python chapters/01_tokenizer/bench.py " + " ".join(a for a in sys.argv[1:] if a != "--refresh-figures")
     lines = [f"Corpus: {args.stories:,} storyworld stories ({mb:.1f} MB), {args.threads} thread(s). `{cmd.strip()}`",
              "", PREAMBLE, "", "| what | implementation | result (median) | spread | vs c |", "|---|---|---:|---:|---:|"]
     by = {(w, i): v for w, i, _, v in rows}

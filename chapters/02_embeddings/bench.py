@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import pystory  # noqa: E402
 from pystory import word2vec as W  # noqa: E402
-from pystory.bench import (add_bench_args, available, cells, figure_path, interleaved, markdown_table,  # noqa: E402
+from pystory.bench import (add_bench_args, available, cells, clock_of, figure_path, interleaved,  # noqa: E402
+                           markdown_table,
                            preamble, save_figure, synced, write_text)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -73,7 +74,7 @@ def corpus_words(n_words):
     return words[:n_words]
 
 
-def bench_word2vec(n_words, dim, threads, repeat):
+def bench_word2vec(n_words, dim, threads, repeat, clock):
     """One epoch of training on each implementation, interleaved; words/s counts the corpus words in
     the vocabulary (what every implementation trains on: words below min_count are dropped first)."""
     words = corpus_words(n_words)
@@ -97,7 +98,7 @@ def bench_word2vec(n_words, dim, threads, repeat):
         label = f"gensim ({threads} workers)"
         fns[label] = lambda: model.train(sents, total_examples=len(sents), epochs=1)
         sizes[label] = ids.size
-    times = interleaved(fns, repeat, min_time=0)
+    times = interleaved(fns, repeat, min_time=0, clock=clock)
     rows = [[label, sizes[label], *cells(t, 1), sizes[label] / t.median] for label, t in times.items()]
     base = rows[0][4]
     return [r + [r[4] / base] for r in rows], len(vocab)
@@ -144,12 +145,14 @@ def main(argv=None):
     t1 = markdown_table(["V", "implementation", "median ms", "spread", "GB/s of dout", "x numpy"], emb)
     print(f"\nembedding_backward, {args.tokens:,} tokens x C = {args.dim}\n{t1}")
 
-    w2v, V = bench_word2vec(args.words, 100, threads, args.repeat)
-    t2 = markdown_table(["implementation", "words", "median s", "spread", "words/s", "x numpy"], w2v)
+    w2v, V = bench_word2vec(args.words, 100, threads, args.repeat, clock_of(args))
+    unit = "CPU s" if args.cpu_time else "s"
+    t2 = markdown_table(["implementation", "words", f"median {unit}", "spread", f"words/{unit}", "x numpy"], w2v)
     print(f"\nword2vec skip-gram, dim 100, window 5, 5 negatives, sample 1e-3, vocab {V:,}, 1 epoch\n{t2}")
 
     plot(emb, w2v, figure_path(HERE, "bench.png", args.refresh_figures))
-    cmd = "python chapters/02_embeddings/bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    cmd = "python chapters/02_embeddings/bench.py " + " ".join(a for a in (argv if argv is not None else sys.argv[1:])
+                                                             if a != "--refresh-figures")
     md = (f"`{cmd.strip()}`\n\n{where}\n\nembedding_backward, {args.tokens:,} tokens x C = {args.dim}:\n\n{t1}\n\n"
           f"word2vec (dim 100, window 5, 5 negatives, sample 1e-3, vocab {V:,}, 1 epoch):\n\n{t2}\n")
     write_text(figure_path(HERE, "bench.md", args.refresh_figures), md)

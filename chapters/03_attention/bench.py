@@ -22,7 +22,8 @@ import sys
 import numpy as np
 
 import pystory
-from pystory.bench import (add_bench_args, available, cells, figure_path, interleaved, machine, markdown_table,
+from pystory.bench import (add_bench_args, available, cells, clock_of, figure_path, interleaved, machine,
+                           markdown_table,
                            preamble, rng_array, save_figure, synced)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,6 +37,8 @@ def torch_sdpa(device):
         import torch.nn.functional as F
     except ImportError:
         return None
+    if os.environ.get("OMP_NUM_THREADS"):             # the same thread count as our C code
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     if device == "cuda" and not torch.cuda.is_available():
         return None
 
@@ -70,7 +73,7 @@ def extra_bytes(version, B, T, gpu=False):
     return None
 
 
-def run(Ts, B, repeat):
+def run(Ts, B, repeat, clock):
     names = available(["numpy", "c", "cuda"])
     impls = []  # (label, backend name or "torch", version)
     if "numpy" in names:
@@ -101,7 +104,7 @@ def run(Ts, B, repeat):
                 fwds[label] = synced(lambda fwd=fwd, q=q: fwd(q, NH), be)
                 fwd_bwds[label] = synced(lambda fwd=fwd, bwd=bwd, q=q, dy=dy: bwd(dy, fwd(q, NH)[1]), be)
                 mems[label] = extra_bytes(version, B, T, gpu=name == "cuda")
-        tf, tfb = interleaved(fwds, repeat), interleaved(fwd_bwds, repeat)   # each A B C A B C ...
+        tf, tfb = interleaved(fwds, repeat, clock=clock), interleaved(fwd_bwds, repeat, clock=clock)  # A B C A B C
         base_f, base_fb = tf[impls[0][0]].median, tfb[impls[0][0]].median
         for label, _, _ in impls:
             f, fb, mem = tf[label], tfb[label], mems[label]
@@ -152,7 +155,9 @@ def main(argv=None):
     if a.quick:
         Ts = [T for T in Ts if T <= 512]
     print(preamble(a.keep_blas_env))
-    rows, points = run(Ts, B, a.repeat)
+    rows, points = run(Ts, B, a.repeat, clock_of(a))
+    if a.cpu_time:
+        print("(times are CPU seconds of this process, all threads: --cpu-time)")
     print()
     print(f"B={B}, {NH} heads of {HS}, float32; {machine()}")
     print(markdown_table(["T", "implementation", "fwd (ms)", "spread", "fwd+bwd (ms)", "spread", "fwd vs numpy",

@@ -26,7 +26,7 @@ from pystory.bench import (add_bench_args, available, cells, clock_of, figure_pa
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def bench_embedding(N, C, vocabs, repeat):
+def bench_embedding(N, C, vocabs, repeat, clock):
     """embedding_backward on every implementation, interleaved (pystory/bench.py's method)."""
     rows = []
     rng = np.random.default_rng(0)
@@ -53,7 +53,7 @@ def bench_embedding(N, C, vocabs, repeat):
             # The backward of torch.nn.functional.embedding: its dense scatter-add kernel.
             fns[f"torch cpu ({torch.get_num_threads()} threads)"] = (
                 lambda td=td, ti=ti: torch.ops.aten.embedding_dense_backward(td, ti, V, -1, False))
-        times = interleaved(fns, repeat)
+        times = interleaved(fns, repeat, clock=clock)
         base = times["numpy"].median
         for label, t in times.items():
             rows.append([f"{V:,}", label, *cells(t), N * C * 4 / t.median / 1e9, base / t.median])
@@ -141,7 +141,7 @@ def main(argv=None):
     where = preamble(args.keep_blas_env)
     print(where)
 
-    emb = bench_embedding(args.tokens, args.dim, [4096, 50257], args.repeat)
+    emb = bench_embedding(args.tokens, args.dim, [4096, 50257], args.repeat, clock_of(args))
     t1 = markdown_table(["V", "implementation", "median ms", "spread", "GB/s of dout", "x numpy"], emb)
     print(f"\nembedding_backward, {args.tokens:,} tokens x C = {args.dim}\n{t1}")
 

@@ -29,20 +29,23 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="one small size, for a smoke test")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads for c and OpenBLAS")
+    # The thread counts must be in the environment before NumPy loads OpenBLAS, and
+    # pystory.bench imports NumPy: read --threads first, then the benchmark's own arguments.
+    threads = p.parse_known_args(argv)[0].threads
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    os.environ["OPENBLAS_NUM_THREADS"] = str(threads)
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     from pystory.bench import add_bench_args
     return add_bench_args(p).parse_args(argv)
 
 
 ARGS = parse_args(sys.argv[1:])
-# Before NumPy loads OpenBLAS and before our extension starts OpenMP.
-os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
-os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numpy as np  # noqa: E402
 
 import pystory  # noqa: E402
-from pystory.bench import (available, cells, figure_path, interleaved, markdown_table, preamble,  # noqa: E402
+from pystory.bench import (available, cells, clock_of, figure_path, interleaved, markdown_table,  # noqa: E402
+                           preamble,
                            rng_array, save_figure, synced)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -74,7 +77,8 @@ def run(quick=False, repeat=5):
     names = available(["numpy", "c", "cuda"])
     rows, points = [], {}
     print(preamble(ARGS.keep_blas_env))
-    print(f"{ARGS.threads} threads for c and OpenBLAS, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
+    print(f"{ARGS.threads} threads for c and OpenBLAS, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}"
+          + ("; times are CPU seconds (--cpu-time)" if ARGS.cpu_time else ""))
     for N, C, OC in shapes(quick):
         x, w = rng_array((N, C), seed=1), rng_array((OC, C), seed=2)
         b, dout = rng_array(OC, seed=3), rng_array((N, OC), seed=4)
@@ -89,8 +93,9 @@ def run(quick=False, repeat=5):
             calls["cuBLAS (CuPy)"] = cublas_calls(x, w, b, dout)
             for v in VERSIONS:
                 calls[f"cuda {v}"] = linear_calls(pystory.backend("cuda"), x, w, b, dout, version=v)
-        fwd = interleaved({k: f for k, (f, _) in calls.items()}, repeat)   # numpy c numpy c ...
-        bwd = interleaved({k: g for k, (_, g) in calls.items()}, repeat)
+        clock = clock_of(ARGS)
+        fwd = interleaved({k: f for k, (f, _) in calls.items()}, repeat, clock=clock)   # numpy c numpy c ...
+        bwd = interleaved({k: g for k, (_, g) in calls.items()}, repeat, clock=clock)
         for label in calls:
             tf, tb = fwd[label].median, bwd[label].median
             base = "cuBLAS (CuPy)" if label.startswith("cu") else "numpy (OpenBLAS)"

@@ -12,6 +12,7 @@ Two tests, on numpy, c and emu (and cuda with a GPU):
     passed aliased — and the op must refuse it, naming that argument.
 """
 import inspect
+import math
 
 import numpy as np
 import pytest
@@ -108,8 +109,8 @@ def wrong_versions(xp, decl, i, v):
             yield "None", None, TypeError
         if spec.within is not None and v.size:
             lo, hi = spec.within.limits(example_sizes[decl.op])
-            for out in ([hi + (not spec.within.hi_open)] if np.isfinite(hi) else []) + \
-                       ([lo - (not spec.within.lo_open)] if np.isfinite(lo) else []):
+            for out in ([hi + (not spec.within.hi_open)] if math.isfinite(hi) else []) + \
+                       ([lo - (not spec.within.lo_open)] if math.isfinite(lo) else []):
                 if np.iinfo(v.dtype).min <= out <= np.iinfo(v.dtype).max if v.dtype.kind in "iu" else True:
                     bad = v.copy()
                     bad.reshape(-1)[0] = out
@@ -121,17 +122,17 @@ def wrong_versions(xp, decl, i, v):
         yield "a bool", True, TypeError
         if spec.within is not None:
             lo, hi = spec.within.limits(example_sizes[decl.op])
-            if np.isfinite(lo):
+            if math.isfinite(lo):
                 yield "below its range", lo - (not spec.within.lo_open), ValueError
-            if np.isfinite(hi):
+            if math.isfinite(hi):
                 yield "above its range", hi + (not spec.within.hi_open), ValueError
     elif spec.kind == "int":
         yield "a float", float(v) + 0.5, TypeError
         yield "a bool", True, TypeError
         lo, hi = spec.within.limits(example_sizes[decl.op])
-        if np.isfinite(lo):
+        if math.isfinite(lo):
             yield "below its range", int(lo) - (not spec.within.lo_open), ValueError
-        if np.isfinite(hi):
+        if math.isfinite(hi):
             yield "above its range", int(hi) + (not spec.within.hi_open), ValueError
     elif spec.kind == "choice":
         yield "an unknown version", "no-such-version", ValueError

@@ -27,6 +27,11 @@ SHA-256 of its merges. Nothing else is accepted: a header naming
 tokenizer given on the command line replaces the named one, but must have the
 same merges. `save_checkpoint` enforces the same rule when it writes.
 
+Other models (chapter 05's discriminator and GAN) use the same format: the
+header's optional "model" field names the kind ("gpt" when absent), which
+says which config class the "config" must fit and how many parameters it
+implies; `load_checkpoint(path, kind=...)` refuses a file of another kind.
+
 Parameters can be stored as float16 for shipping (half the size; the model
 computes in float32 after loading); training checkpoints keep float32 and
 the optimizer state, which is what makes `--resume` exact.
@@ -48,7 +53,6 @@ import zlib
 import numpy as np
 
 from pystory.atomic import atomic_open
-from pystory.gpt import GPTConfig, num_params
 
 __all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint", "load_tokenizer_of",
            "tokenizer_sha256", "place_tokenizer", "upgrade_checkpoint"]
@@ -62,6 +66,20 @@ DTYPES = {"float32": np.float32, "float16": np.float16}
 SECTIONS = ("params", "m", "v")
 # A tokenizer file name: letters, digits, '.', '_', '-'; not starting with '.'. No folder, no "..".
 TOKENIZER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+
+
+# model kind -> (module, config class, parameter count function); "gpt" when a header names none
+MODEL_KINDS = {"gpt": ("pystory.gpt", "GPTConfig", "num_params"),
+               "disc": ("pystory.disc", "DiscConfig", "num_params"),
+               "gan": ("pystory.gan", "GANConfig", "num_params")}
+
+
+def model_kind(kind):
+    """(config class, num_params) of a model kind."""
+    import importlib
+    module, cls, count = MODEL_KINDS[kind]
+    mod = importlib.import_module(module)
+    return getattr(mod, cls), getattr(mod, count)
 
 
 class CheckpointError(ValueError):
@@ -192,6 +210,9 @@ def save_checkpoint(path, model, *, step=0, tokenizer="byte", dtype="float32", o
     if dtype == "float16" and not np.isfinite(arrays[0][1]).all():
         raise ValueError(f"save_checkpoint({path}): a parameter is beyond float16's range (65504); "
                          f"save as float32")
+    kind = getattr(model, "KIND", "gpt")
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"save_checkpoint: unknown model kind {kind!r}")
     header = {
         "format": FORMAT_VERSION,
         "config": model.cfg.to_dict(),
@@ -201,6 +222,8 @@ def save_checkpoint(path, model, *, step=0, tokenizer="byte", dtype="float32", o
         "sections": [[name, a.dtype.name, int(a.size)] for name, a in arrays],
         "train_state": train_state or {},
     }
+    if kind != "gpt":
+        header["model"] = kind                 # GPT files stay as they were: no "model" field
     data = _encode(header, arrays)
     with atomic_open(path, "wb") as f:   # readers see the old checkpoint or the new one, never half
         f.write(data)
@@ -226,15 +249,19 @@ def _check_header(path, header):
     if header.get("format") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {header.get('format')!r} is not supported "
                               f"(this pystory reads format {FORMAT_VERSION})")
+    kind = header.get("model", "gpt")
+    if not isinstance(kind, str) or kind not in MODEL_KINDS:
+        bad(f"'model' must be one of {sorted(MODEL_KINDS)}")
+    config_class, count = model_kind(kind)
     cfg = header.get("config")
-    names = [f for f in GPTConfig.__dataclass_fields__]
+    names = [f for f in config_class.__dataclass_fields__]
     if not isinstance(cfg, dict) or sorted(cfg) != sorted(names):
         bad(f"'config' must have exactly the fields {names}")
     for k in names:
         if not _is_int(cfg[k], 1, 2**31 - 1):
             bad(f"config field {k!r} must be an integer in [1, 2^31)")
     try:
-        config = GPTConfig(**cfg)
+        config = config_class(**cfg)
     except ValueError as e:
         bad(str(e))
     if not isinstance(header.get("tokenizer"), str):
@@ -251,7 +278,7 @@ def _check_header(path, header):
         bad("'sections' must be a list of [name, dtype, count]")
     if [s[0] for s in sections] not in (["params"], ["params", "m", "v"]):
         bad("the sections must be params, or params, m and v")
-    P = num_params(config)
+    P = count(config)
     for name, dtype, n in sections:
         if dtype not in DTYPES or (name != "params" and dtype != "float32"):
             bad(f"section {name!r} has an unknown dtype")
@@ -260,8 +287,8 @@ def _check_header(path, header):
     return config
 
 
-def load_checkpoint(path, *, expected_config=None, expected_vocab=None):
-    """Read and validate a checkpoint; CheckpointError says which check failed."""
+def load_checkpoint(path, *, expected_config=None, expected_vocab=None, kind="gpt"):
+    """Read and validate a checkpoint of a `kind` model; CheckpointError says which check failed."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
@@ -285,6 +312,9 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None):
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise CheckpointError(f"{path}: corrupt checkpoint: unreadable header ({type(e).__name__})") from None
     config = _check_header(path, header)
+    if header.get("model", "gpt") != kind:
+        raise CheckpointError(f"{path}: is a {header.get('model', 'gpt')} checkpoint, not a {kind} one "
+                              f"(give the right file)")
     payload = memoryview(data)[PREFIX + hlen:]
     sizes = [n * np.dtype(dtype).itemsize for _, dtype, n in header["sections"]]
     if sum(sizes) != len(payload):             # before any view of the payload is made

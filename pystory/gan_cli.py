@@ -1,0 +1,404 @@
+"""python -m pystory gan train | sample | eval | disc-train | rerank-eval — chapter 05 from the command line.
+
+    python -m pystory gan train --steps 200 --out runs/gan          (the shipped story model vs a new CNN)
+    python -m pystory gan sample --model runs/gan/gan.ckpt --seed 1
+    python -m pystory gan eval --model runs/gan/gan.ckpt --out runs/gan/eval
+    python -m pystory gan disc-train --out runs/disc --ship pystory/models/disc.ckpt
+    python -m pystory gan rerank-eval --stories 200 --out runs/rerank
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+import pystory
+from pystory.c import BackendUnavailable
+from pystory.checkpoint import CheckpointError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHIPPED_MODEL = os.path.join(HERE, "models", "story.ckpt")
+COMMANDS = ("train", "sample", "eval", "disc-train", "rerank-eval")
+
+
+# --- arguments: one-line errors, exit code 2 ---------------------------------------------------
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{self.prog.replace('python -m pystory ', '')}: {message} (see {self.prog} --help)\n")
+
+
+def Int(lo, hi=None):
+    def parse(text):
+        try:
+            v = int(text, 10)
+        except ValueError:
+            v = None
+        if v is None or v < lo or (hi is not None and v > hi):
+            raise argparse.ArgumentTypeError(f"must be an integer in [{lo}, {'inf' if hi is None else hi}], "
+                                             f"got {text!r}")
+        return v
+    parse.__name__ = "integer"
+    return parse
+
+
+def Float(lo, hi=None, lo_open=False):
+    def parse(text):
+        try:
+            v = float(text)
+        except ValueError:
+            v = math.nan
+        ok = math.isfinite(v) and (v > lo if lo_open else v >= lo) and (hi is None or v <= hi)
+        if not ok:
+            raise argparse.ArgumentTypeError(f"must be a finite number in {'(' if lo_open else '['}{lo}, "
+                                             f"{'inf' if hi is None else hi}], got {text!r}")
+        return v
+    parse.__name__ = "number"
+    return parse
+
+
+def Floats(text):
+    try:
+        vals = [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        vals = []
+    if not vals or not all(math.isfinite(v) and v > 0 for v in vals):
+        raise argparse.ArgumentTypeError(f"must be positive numbers separated by commas, got {text!r}")
+    return vals
+
+
+def Ints(text):
+    try:
+        vals = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        vals = []
+    if not vals or not all(1 <= v <= 256 for v in vals):
+        raise argparse.ArgumentTypeError(f"must be integers in [1, 256] separated by commas, got {text!r}")
+    return vals
+
+
+SEED = Int(0, 2**63 - 1)
+
+
+def fail(cmd, msg):
+    print(f"gan {cmd}: {' '.join(str(msg).split())}", file=sys.stderr)
+    return 2
+
+
+def backend_or_exit(name):
+    try:
+        return pystory.backend(name)
+    except BackendUnavailable as e:
+        print(str(e), file=sys.stderr)
+        sys.exit(2)
+
+
+def corpus_splits(corpus, limit=None):
+    """(train stories, held-out stories) of a folder with train.txt and val.txt, or of one
+    TinyStories-format file (its last 10% held out)."""
+    from pystory.data.corpus import read_corpus
+    if os.path.isdir(corpus):
+        paths = [os.path.join(corpus, f"{s}.txt") for s in ("train", "val")]
+        missing = [p for p in paths if not os.path.isfile(p)]
+        if missing:
+            raise FileNotFoundError(f"--corpus {corpus}: needs train.txt and val.txt (missing {missing}); "
+                                    f"`make data` writes data/storyworld")
+        return read_corpus(paths[0], limit), read_corpus(paths[1], limit)
+    if not os.path.isfile(corpus):
+        raise FileNotFoundError(f"--corpus {corpus}: no such file or folder (`make data` writes data/storyworld)")
+    stories = read_corpus(corpus, limit)
+    n_val = max(1, len(stories) // 10)
+    if len(stories) < 2:
+        raise ValueError(f"--corpus {corpus}: needs at least 2 stories, has {len(stories)}")
+    return stories[:-n_val], stories[-n_val:]
+
+
+# --- train ---------------------------------------------------------------------------------------
+
+def train_parser():
+    from pystory.gan import LOSSES, SCHEDULES, GANTrainConfig
+    d = GANTrainConfig()
+    p = Parser(prog="python -m pystory gan train",
+               description="Adversarial training of the story model (generator) against a text CNN.")
+    p.add_argument("--init", default=SHIPPED_MODEL, help="the MLE-trained story model the generator starts from")
+    p.add_argument("--corpus", default="data/storyworld", help="real stories: a folder with train.txt and val.txt")
+    p.add_argument("--max-stories", type=Int(1), default=20000, help="read at most this many real stories")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
+    p.add_argument("--steps", type=Int(1), default=d.steps)
+    p.add_argument("--batch-size", type=Int(1, 4096), default=d.batch_size)
+    p.add_argument("--seq-len", type=Int(2, 4096), default=d.seq_len, help="tokens per generated opening")
+    p.add_argument("--loss", choices=LOSSES, default=d.loss)
+    p.add_argument("--schedule", choices=SCHEDULES, default=d.schedule, help="inverse temperature schedule")
+    p.add_argument("--beta-max", type=Float(1.0, 1e6), default=d.beta_max, help="the largest 1/tau")
+    p.add_argument("--g-lr", type=Float(0, 1, lo_open=True), default=d.g_lr)
+    p.add_argument("--d-lr", type=Float(0, 1, lo_open=True), default=d.d_lr)
+    p.add_argument("--d-steps", type=Int(1, 100), default=d.d_steps)
+    p.add_argument("--mle-weight", type=Float(0, 1e3), default=d.mle_weight,
+                   help="add this times the cross-entropy on real text to the generator's loss")
+    p.add_argument("--unroll", type=Int(0, 4096), default=d.unroll,
+                   help="extra backward passes through the soft-token feedback (seq-len - 1: exact)")
+    p.add_argument("--grad-clip", type=Float(0, 1e6, lo_open=True), default=d.grad_clip)
+    p.add_argument("--d-embd", type=Int(1, 4096), default=32)
+    p.add_argument("--d-filters", type=Int(1, 4096), default=32)
+    p.add_argument("--eval-every", type=Int(0), default=d.eval_every)
+    p.add_argument("--eval-samples", type=Int(2, 100000), default=d.eval_samples)
+    p.add_argument("--ckpt-every", type=Int(0), default=d.ckpt_every)
+    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--out", default="runs/gan")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/gan.ckpt exactly")
+    return p
+
+
+def train_main(argv):
+    from pystory.checkpoint import place_tokenizer, save_checkpoint
+    from pystory.disc import DiscConfig
+    from pystory.gan import GAN, GANTrainConfig, GANTrainer, TrainingDiverged, plot_curves, story_openings
+    args = train_parser().parse_args(argv)
+    be = backend_or_exit(args.backend)
+    tc = GANTrainConfig(steps=args.steps, batch_size=args.batch_size, seq_len=args.seq_len, loss=args.loss,
+                        schedule=args.schedule, beta_max=args.beta_max, g_lr=args.g_lr, d_lr=args.d_lr,
+                        d_steps=args.d_steps, mle_weight=args.mle_weight, unroll=args.unroll,
+                        grad_clip=args.grad_clip, eval_every=args.eval_every, eval_samples=args.eval_samples,
+                        ckpt_every=args.ckpt_every, seed=args.seed, out_dir=args.out)
+    try:
+        from pystory.checkpoint import load_checkpoint
+        vocab = load_checkpoint(args.init).config.vocab_size
+        gan, tok = GAN.from_story_model(args.init, be, DiscConfig(vocab, args.d_embd, args.d_filters), args.seed)
+        train, held = corpus_splits(args.corpus, args.max_stories)
+        real = story_openings(tok, train, tc.seq_len)
+        refs = [tok.decode(r).decode("utf-8", "replace") for r in story_openings(tok, held, tc.seq_len)]
+        os.makedirs(args.out, exist_ok=True)
+        init_ck = load_checkpoint(args.init)
+        tok_name = place_tokenizer(_tokenizer_path(init_ck), args.out)
+        trainer = GANTrainer(gan, real, tc, tokenizer=tok_name, refs=refs, tok=tok,
+                             log=lambda m: print(m, flush=True))
+        if args.resume:
+            ck = trainer.resume(trainer.ckpt_path)
+            print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
+    except (CheckpointError, OSError, ValueError) as e:
+        return fail("train", e)
+    print(f"generator: {gan.G.num_params:,} parameters {gan.G.cfg}; discriminator: {gan.D.num_params:,} "
+          f"parameters {gan.D.cfg}; {real.shape[0]:,} real openings of {tc.seq_len} tokens; backend {be.name}",
+          flush=True)
+    t0 = time.perf_counter()
+    try:
+        trainer.run()
+    except TrainingDiverged as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as e:
+        return fail("train", e)
+    finally:
+        if trainer.history["step"]:
+            print(f"curves: {plot_curves(trainer.history, os.path.join(args.out, 'curves.png'))}")
+    gen_path = os.path.join(args.out, "generator.ckpt")
+    save_checkpoint(gen_path, gan.G, step=trainer.step, tokenizer=tok_name, optimizer=False,
+                    train_state={"gan_config": dataclasses.asdict(tc), "init": os.path.basename(args.init)})
+    print(f"trained {trainer.step} steps in {time.perf_counter() - t0:.0f} s; checkpoint {trainer.ckpt_path}; "
+          f"the generator alone: {gen_path} (python -m pystory story --model {gen_path})")
+    return 0
+
+
+def _tokenizer_path(ck):
+    """The tokenizer file a checkpoint names ('byte' stays 'byte')."""
+    if ck.tokenizer == "byte":
+        return "byte"
+    return os.path.join(os.path.dirname(os.path.abspath(ck.path)), ck.tokenizer)
+
+
+# --- sample --------------------------------------------------------------------------------------
+
+def load_generator(path, backend):
+    """(GPT, tokenizer) from a GAN checkpoint (its generator) or a GPT checkpoint."""
+    from pystory.checkpoint import load_checkpoint, load_tokenizer_of
+    from pystory.gpt import GPT
+    try:
+        ck = load_checkpoint(path, kind="gan")
+    except CheckpointError as e:
+        if "not a gan one" not in str(e):
+            raise
+        ck = load_checkpoint(path)
+        cfg = ck.config
+        params = ck.params
+    else:
+        cfg = ck.config.gen()
+        params = ck.params[:pystory.gpt.num_params(cfg)]
+    tok = load_tokenizer_of(ck)
+    G = GPT(cfg, pystory.backend(backend))
+    G.load_params(params)
+    return G, tok
+
+
+def sample_main(argv):
+    p = Parser(prog="python -m pystory gan sample", description="A story from the GAN's generator.")
+    p.add_argument("--model", default="runs/gan/gan.ckpt", help="a GAN checkpoint (or any GPT checkpoint)")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
+    p.add_argument("--prompt", default="")
+    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--temperature", type=Float(0), default=1.0)
+    p.add_argument("--max-tokens", type=Int(1), default=400)
+    args = p.parse_args(argv)
+    from pystory.sample import Sampler, generate
+    be = backend_or_exit(args.backend)
+    try:
+        G, tok = load_generator(args.model, be.name)
+    except (CheckpointError, OSError, ValueError) as e:
+        return fail("sample", e)
+    ids = list(generate(G, tok.encode(args.prompt) if args.prompt else [], args.max_tokens,
+                        Sampler(args.temperature, seed=args.seed), eot_id=tok.eot_id))
+    print(args.prompt + tok.decode(ids).decode("utf-8", "replace"))
+    return 0
+
+
+# --- eval: the quality-diversity curve -----------------------------------------------------------
+
+def eval_main(argv):
+    p = Parser(prog="python -m pystory gan eval",
+               description="BLEU-2..4 against held-out openings and Self-BLEU-4, for the MLE model and the GAN "
+                           "at several temperatures (the quality-diversity curve).")
+    p.add_argument("--model", default="runs/gan/gan.ckpt", help="the GAN checkpoint")
+    p.add_argument("--mle", default=SHIPPED_MODEL, help="the MLE model to compare (the GAN's starting point)")
+    p.add_argument("--corpus", default="data/storyworld", help="held-out stories: val.txt of this folder")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
+    p.add_argument("--samples", type=Int(2), default=200, help="samples per model and temperature")
+    p.add_argument("--refs", type=Int(1), default=2000, help="held-out references")
+    p.add_argument("--seq-len", type=Int(2), default=None, help="tokens per opening (default: the GAN's)")
+    p.add_argument("--temperatures", type=Floats, default=[0.6, 0.8, 1.0, 1.2, 1.4])
+    p.add_argument("--seed", type=SEED, default=123)
+    p.add_argument("--out", default="runs/gan/eval", help="folder for results.json and quality_diversity.png")
+    args = p.parse_args(argv)
+    from pystory import metrics
+    from pystory.checkpoint import load_checkpoint
+    from pystory.gan import plot_quality_diversity, sample_openings, story_openings
+    be = backend_or_exit(args.backend)
+    try:
+        ck = load_checkpoint(args.model, kind="gan")
+        T = args.seq_len or ck.train_state.get("gan_config", {}).get("seq_len", 48)
+        G, tok = load_generator(args.model, be.name)
+        from pystory.gpt_cli import load_model
+        M, _, _ = load_model(args.mle, be.name)
+        _, held = corpus_splits(args.corpus, None)
+        refs = [tok.decode(r).decode("utf-8", "replace") for r in story_openings(tok, held[:args.refs], T)]
+    except (CheckpointError, OSError, ValueError) as e:
+        return fail("eval", e)
+    rows = []
+    print(f"| model | temperature | BLEU-2 | BLEU-3 | BLEU-4 | Self-BLEU-4 | distinct-2 | NLL (MLE model) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, model in (("MLE", M), ("GAN", G)):
+        for temp in args.temperatures:
+            texts = sample_openings(model, tok, args.samples, T, seed=args.seed, temperature=temp)
+            r = dict(model=name, temperature=temp,
+                     bleu2=metrics.bleu(texts, refs, 2), bleu3=metrics.bleu(texts, refs, 3),
+                     bleu4=metrics.bleu(texts, refs, 4), self_bleu4=metrics.self_bleu(texts, 4),
+                     distinct2=metrics.distinct_n(texts, 2), nll=metrics.nll(M, tok, texts, T))
+            rows.append(r)
+            print(f"| {name} | {temp:g} | {r['bleu2']:.3f} | {r['bleu3']:.3f} | {r['bleu4']:.3f} | "
+                  f"{r['self_bleu4']:.3f} | {r['distinct2']:.3f} | {r['nll']:.3f} |", flush=True)
+    refs_self = metrics.self_bleu(refs[:args.samples], 4)
+    os.makedirs(args.out, exist_ok=True)
+    from pystory.atomic import write_text_atomic
+    from pystory.bench import machine
+    meta = dict(model=args.model, mle=args.mle, samples=args.samples, refs=len(refs), seq_len=T,
+                seed=args.seed, machine=machine(), refs_self_bleu4=refs_self)
+    write_text_atomic(os.path.join(args.out, "results.json"), json.dumps(dict(meta=meta, rows=rows), indent=1))
+    print(f"held-out openings themselves: Self-BLEU-4 {refs_self:.3f} (of {min(args.samples, len(refs))})")
+    print(f"plot: {plot_quality_diversity(rows, os.path.join(args.out, 'quality_diversity.png'), refs_self)}")
+    return 0
+
+
+# --- the reranking discriminator --------------------------------------------------------------
+
+def disc_train_main(argv):
+    from pystory.rerank import DiscTrainConfig
+    d = DiscTrainConfig()
+    p = Parser(prog="python -m pystory gan disc-train",
+               description="Train the reranking discriminator: real stories against the story model's samples.")
+    p.add_argument("--model", default=SHIPPED_MODEL, help="the story model whose samples are the fakes")
+    p.add_argument("--corpus", default="data/storyworld", help="real stories: a folder with train.txt and val.txt")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
+    p.add_argument("--samples", type=Int(4), default=d.samples, help="model samples (and as many real stories)")
+    p.add_argument("--temperature", type=Float(0, lo_open=True), default=d.temperature,
+                   help="the sampling temperature of the fakes (the story command's default)")
+    p.add_argument("--length", type=Int(8, 4096), default=d.length, help="tokens the discriminator reads")
+    p.add_argument("--steps", type=Int(1), default=d.steps)
+    p.add_argument("--batch-size", type=Int(2, 4096), default=d.batch_size)
+    p.add_argument("--lr", type=Float(0, 1, lo_open=True), default=d.lr)
+    p.add_argument("--d-embd", type=Int(1, 4096), default=d.d_embd)
+    p.add_argument("--d-filters", type=Int(1, 4096), default=d.d_filters)
+    p.add_argument("--seed", type=SEED, default=d.seed)
+    p.add_argument("--out", default="runs/disc")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/disc.ckpt exactly")
+    p.add_argument("--ship", default=None, metavar="FILE", help="at the end, write a float16 copy (for shipping)")
+    args = p.parse_args(argv)
+    from pystory.rerank import DiscTrainer
+    be = backend_or_exit(args.backend)
+    dc = DiscTrainConfig(samples=args.samples, temperature=args.temperature, length=args.length, steps=args.steps,
+                         batch_size=args.batch_size, lr=args.lr, d_embd=args.d_embd, d_filters=args.d_filters,
+                         seed=args.seed, out_dir=args.out)
+    try:
+        trainer = DiscTrainer.prepare(args.model, args.corpus, be, dc, log=lambda m: print(m, flush=True))
+        if args.resume:
+            ck = trainer.resume(trainer.ckpt_path)
+            print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
+        trainer.run()
+        if args.ship:
+            trainer.ship(args.ship)
+            print(f"shipped float16 discriminator: {args.ship}")
+    except (CheckpointError, OSError, ValueError) as e:
+        return fail("disc-train", e)
+    return 0
+
+
+def rerank_eval_main(argv):
+    p = Parser(prog="python -m pystory gan rerank-eval",
+               description="check_story pass rate, distinct-2 and BLEU with and without reranking, and its cost.")
+    p.add_argument("--model", default=SHIPPED_MODEL)
+    p.add_argument("--disc", default=None, help="the discriminator (default: the shipped one)")
+    p.add_argument("--corpus", default="data/storyworld", help="held-out stories for BLEU: val.txt of this folder")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
+    p.add_argument("--stories", type=Int(1), default=200)
+    p.add_argument("--K", type=Ints, default=[1, 4, 16], help="candidates per story, e.g. 1,4,16")
+    p.add_argument("--refs", type=Int(1), default=1000, help="held-out references for BLEU")
+    p.add_argument("--temperature", type=Float(0, lo_open=True), default=0.8)
+    p.add_argument("--max-tokens", type=Int(1), default=1000)
+    p.add_argument("--timing-stories", type=Int(1), default=10, help="stories timed per K")
+    p.add_argument("--seed", type=SEED, default=5000)
+    p.add_argument("--out", default="runs/rerank")
+    args = p.parse_args(argv)
+    from pystory.rerank import SHIPPED_DISC, evaluate_reranking
+    be = backend_or_exit(args.backend)
+    try:
+        rows = evaluate_reranking(args.model, args.disc or SHIPPED_DISC, args.corpus, be.name, args.stories,
+                                  args.K, args.refs, args.temperature, args.max_tokens, args.timing_stories,
+                                  args.seed, args.out, log=lambda m: print(m, flush=True))
+    except (CheckpointError, OSError, ValueError) as e:
+        return fail("rerank-eval", e)
+    return 0 if rows else 1
+
+
+def main(argv):
+    argv = list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0
+    cmd, rest = argv[0], argv[1:]
+    fns = {"train": train_main, "sample": sample_main, "eval": eval_main, "disc-train": disc_train_main,
+           "rerank-eval": rerank_eval_main}
+    if cmd not in fns:
+        print(f"gan: unknown subcommand {cmd!r}; choose one of {', '.join(COMMANDS)}", file=sys.stderr)
+        return 2
+    try:
+        return fns[cmd](rest)
+    except KeyboardInterrupt:
+        print(f"\ngan {cmd}: interrupted (Ctrl-C)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

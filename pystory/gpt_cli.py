@@ -251,6 +251,9 @@ def story_main(argv):
     p.add_argument("--max-tokens", type=int, default=1000, help="stop after this many new tokens")
     p.add_argument("--no-cache", action="store_true", help="recompute the whole context every token")
     p.add_argument("--stats", action="store_true", help="print tokens/s at the end (to stderr)")
+    p.add_argument("--rerank", type=int, default=1, metavar="K",
+                   help="draw K stories, print the one the discriminator finds most real (chapter 05)")
+    p.add_argument("--disc", default=None, help="the discriminator for --rerank (default: the shipped one)")
     args = p.parse_args(argv)
     from pystory.sample import Sampler, generate, stream_text
     try:
@@ -264,6 +267,9 @@ def story_main(argv):
         print(str(e), file=sys.stderr)
         return 2
     prompt_ids = tok.encode(args.prompt) if args.prompt else np.zeros(0, np.int32)
+    if args.rerank != 1:                       # chapter 05: the best of K, judged by a discriminator
+        from pystory.rerank import story_main_rerank
+        return story_main_rerank(args, model, tok, prompt_ids, sampler.seed)
     t0 = time.perf_counter()
     out = sys.stdout
     out.write(args.prompt)

@@ -1,6 +1,7 @@
 // Chapter 05: the text CNN's layers in C — conv1d as one matrix multiply, and max-over-time.
 //
-// conv1d. With x channels-last, (B, T, Cin), the window that output position
+// conv1d, version 2 (version 1, the five loops of the definition, is csrc/conv1d_naive.c).
+// With x channels-last, (B, T, Cin), the window that output position
 // t reads, x[b, t:t+K, :], is K*Cin CONTIGUOUS floats, and consecutive
 // windows start Cin floats apart. So "im2col" (the matrix of all windows,
 // one per row) needs no copy: it is x itself, read with a row stride of Cin

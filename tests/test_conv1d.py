@@ -29,9 +29,9 @@ def test_conv1d_forward_matches_reference(backend, rng, shape):
 
 @pytest.mark.parametrize("version", ["naive", "tiled"])
 @pytest.mark.parametrize("shape", CONV_SHAPES)
-def test_every_cuda_version_of_conv1d_forward_matches_reference(gpu_backend, rng, shape, version):
+def test_every_version_of_conv1d_forward_matches_reference(device_backend, rng, shape, version):
     x, w, b = make(rng, *shape)
-    be = gpu_backend
+    be = device_backend
     out, _ = be.conv1d_forward(be.asarray(x), be.asarray(w), be.asarray(b), version=version)
     assert_agree(out, ref.conv1d_forward(x, w, b)[0], rtol=1e-4, atol=1e-5, name=f"conv1d_forward {version}")
 

@@ -64,7 +64,7 @@ from pystory.gpt import num_params as gpt_num_params
 
 __all__ = ["GANConfig", "GANTrainConfig", "GAN", "GANTrainer", "TrainingDiverged", "beta_at", "LOSSES",
            "SCHEDULES", "num_params", "story_openings", "sample_openings", "d_loss", "g_loss", "plot_curves",
-           "plot_quality_diversity"]
+           "plot_quality_diversity", "save_figure"]
 
 LOSSES = ("standard", "rsgan")
 SCHEDULES = ("none", "linear", "exp")
@@ -489,7 +489,7 @@ def _plt():
     return plt
 
 
-def _save(fig, path):
+def save_figure(fig, path):
     """Write a figure atomically (a reader never sees half a PNG)."""
     import io
     from pystory.atomic import atomic_open
@@ -535,7 +535,7 @@ def plot_curves(history, path, title="GAN training"):
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    _save(fig, path)
+    save_figure(fig, path)
     plt.close(fig)
     return path
 
@@ -564,6 +564,6 @@ def plot_quality_diversity(rows, path, refs_self_bleu=None, title=None):
     ax.legend(fontsize=8)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    _save(fig, path)
+    save_figure(fig, path)
     plt.close(fig)
     return path

@@ -193,5 +193,6 @@ def test_maxpool_time_refuses_an_empty_sequence(backend):
 def test_maxpool_time_backward_refuses_an_argmax_past_the_end(backend):
     dout = backend.asarray(np.zeros((1, 2), np.float32))
     argmax = backend.asarray(np.array([[0, 4]], np.int32))
-    with pytest.raises(ValueError, match=r"maxpool_time_backward: argument 'argmax' holds 4, outside \[0, T\) = \[0, 4\)"):
+    with pytest.raises(ValueError,
+                       match=r"maxpool_time_backward: argument 'argmax' holds 4, outside \[0, T\) = \[0, 4\)"):
         backend.maxpool_time_backward(dout, argmax, 4)

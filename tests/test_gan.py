@@ -107,7 +107,8 @@ def test_the_gan_loss_gradients_match_finite_differences(kind):
     eps = 1e-6
     for i in range(5):
         for arr, want, which in ((real, d_r, "d"), (fake, d_f, "d"), (fake, g_f, "g")):
-            fn = (lambda: d_loss(be, real, fake, kind)[0]) if which == "d" else (lambda: g_loss(be, real, fake, kind)[0])
+            loss = d_loss if which == "d" else g_loss
+            fn = (lambda loss=loss: loss(be, real, fake, kind)[0])
             old = arr[i]
             arr[i] = old + eps
             fp = fn()

@@ -43,7 +43,7 @@ import numpy as np
 from pystory.declare import array, choice, declare, float32, integer, number, tuple_of
 from pystory.philox import philox_uniform
 
-__all__ = ["gumbel_softmax_forward", "gumbel_softmax_backward", "gumbel_noise"]
+__all__ = ["gumbel_softmax_forward", "gumbel_softmax_backward"]      # the ops (gumbel_noise: a helper)
 
 HALF_STEP = 2.0 ** -25      # half the spacing of philox_uniform: moves u off 0 (and off 1)
 

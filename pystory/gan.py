@@ -545,10 +545,9 @@ def plot_quality_diversity(rows, path, refs_self_bleu=None, title=None):
     through its temperatures: the better model's curve lies up and to the left."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    for name, marker in (("MLE", "o"), ("GAN", "s")):
+    names = list(dict.fromkeys(r["model"] for r in rows))           # in order of appearance
+    for name, marker in zip(names, "os^vD<>p*"):
         pts = sorted((r for r in rows if r["model"] == name), key=lambda r: r["temperature"])
-        if not pts:
-            continue
         x, y = [r["self_bleu4"] for r in pts], [r["bleu4"] for r in pts]
         ax.plot(x, y, marker + "-", label=f"{name} (temperature {pts[0]['temperature']:g} .. "
                                           f"{pts[-1]['temperature']:g})")

@@ -262,7 +262,8 @@ def eval_main(argv):
     p = Parser(prog="python -m pystory gan eval",
                description="BLEU-2..4 against held-out openings and Self-BLEU-4, for the MLE model and the GAN "
                            "at several temperatures (the quality-diversity curve).")
-    p.add_argument("--model", default="runs/gan/gan.ckpt", help="the GAN checkpoint")
+    p.add_argument("--model", nargs="+", default=["runs/gan/gan.ckpt"], metavar="[LABEL=]FILE",
+                   help="GAN checkpoints, each optionally labelled (GAN+MLE=runs/gan2/gan.ckpt)")
     p.add_argument("--mle", default=SHIPPED_MODEL, help="the MLE model to compare (the GAN's starting point)")
     p.add_argument("--corpus", default="data/storyworld", help="held-out stories: val.txt of this folder")
     p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
@@ -278,19 +279,24 @@ def eval_main(argv):
     from pystory.gan import plot_quality_diversity, sample_openings, story_openings
     be = backend_or_exit(args.backend)
     try:
-        ck = load_checkpoint(args.model, kind="gan")
+        labelled = [m.split("=", 1) if "=" in m else ["GAN" if len(args.model) == 1 else m, m] for m in args.model]
+        ck = load_checkpoint(labelled[0][1], kind="gan")
         T = args.seq_len or ck.train_state.get("gan_config", {}).get("seq_len", 48)
-        G, tok = load_generator(args.model, be.name)
+        gens = [(label, load_generator(path, be.name)[0]) for label, path in labelled]
         from pystory.gpt_cli import load_model
-        M, _, _ = load_model(args.mle, be.name)
+        M, tok, _ = load_model(args.mle, be.name)
+        for label, G in gens:
+            if G.cfg.vocab_size != M.cfg.vocab_size:
+                raise ValueError(f"{label} writes {G.cfg.vocab_size} token ids, the MLE model {M.cfg.vocab_size}: "
+                                 f"compare models of one tokenizer")
         _, held = corpus_splits(args.corpus, None)
         refs = [tok.decode(r).decode("utf-8", "replace") for r in story_openings(tok, held[:args.refs], T)]
     except (CheckpointError, OSError, ValueError) as e:
         return fail("eval", e)
     rows = []
-    print(f"| model | temperature | BLEU-2 | BLEU-3 | BLEU-4 | Self-BLEU-4 | distinct-2 | NLL (MLE model) |")
+    print("| model | temperature | BLEU-2 | BLEU-3 | BLEU-4 | Self-BLEU-4 | distinct-2 | NLL (MLE model) |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, model in (("MLE", M), ("GAN", G)):
+    for name, model in [("MLE", M)] + gens:
         for temp in args.temperatures:
             texts = sample_openings(model, tok, args.samples, T, seed=args.seed, temperature=temp)
             r = dict(model=name, temperature=temp,

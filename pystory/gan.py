@@ -257,7 +257,7 @@ class GAN:
         G, be, xp = self.G, self.be, self.xp
         B, T, V = ctx["shape"]
         y_cache, tau = ctx["cache"]
-        for _ in range(1 + unroll):
+        for _ in range(min(1 + unroll, T)):                  # a path has at most T - 1 feedback hops
             dz = be.gumbel_softmax_backward(xp.ascontiguousarray(dy.transpose(1, 0, 2)).reshape(T * B, V),
                                             (y_cache, tau))
             dlogits = xp.ascontiguousarray(dz.reshape(T, B, V).transpose(1, 0, 2))     # (B, T, V)
@@ -267,8 +267,6 @@ class GAN:
             G.g["wte"][...] += dwte_t.T
             dy = xp.zeros_like(dy)
             dy[:, :-1] = dy_in[:, 1:]                                  # input t+1 was y_t: the feedback
-            if T == 1:
-                break
 
 
 # --- losses ---------------------------------------------------------------------------------------

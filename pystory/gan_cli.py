@@ -196,13 +196,19 @@ def train_main(argv):
         return fail("train", e)
     finally:
         if trainer.history["step"]:
-            print(f"curves: {plot_curves(trainer.history, os.path.join(args.out, 'curves.png'))}")
+            print(f"curves: {plot_curves(trainer.history, os.path.join(args.out, 'curves.png'), curves_title(tc))}")
     gen_path = os.path.join(args.out, "generator.ckpt")
     save_checkpoint(gen_path, gan.G, step=trainer.step, tokenizer=tok_name, optimizer=False,
                     train_state={"gan_config": dataclasses.asdict(tc), "init": os.path.basename(args.init)})
     print(f"trained {trainer.step} steps in {time.perf_counter() - t0:.0f} s; checkpoint {trainer.ckpt_path}; "
           f"the generator alone: {gen_path} (python -m pystory story --model {gen_path})")
     return 0
+
+
+def curves_title(tc):
+    return (f"gan train: {tc.loss} loss, tau 1 -> 1/{tc.beta_max:g} ({tc.schedule}), G lr {tc.g_lr:g}, "
+            f"D lr {tc.d_lr:g} x {tc.d_steps}, MLE weight {tc.mle_weight:g}, unroll {tc.unroll}, "
+            f"B {tc.batch_size}, T {tc.seq_len}")
 
 
 def _tokenizer_path(ck):

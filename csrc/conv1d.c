@@ -21,9 +21,12 @@
 //
 // Backward, with the same rows (straddling rows get a zero gradient):
 //     dw2 (K*Cin, Cout) = windows.T @ dout      -> dw[o, c, k] = dw2[k*Cin + c, o]
-//     dx[r + k, c]     += sum_o dout[r, o] * w[o, c, k]     one multiply per shift k
-// The K multiplies for dx add into overlapping rows one after another
-// (each is parallel inside), so no two threads ever write the same float.
+//     dx[s, c] = sum_k sum_o dout[s - k, o] * w[o, c, k]
+// The second is a convolution again — of dout, padded with K-1 zero rows at
+// both ends, with the kernel flipped in time: the K rows dout[s-K+1 .. s] are
+// K*Cout contiguous floats of the padded array, so dx is one more multiply
+//     dx (B*T, Cin) = windows of padded dout (B*T, K*Cout) @ w3 (K*Cout, Cin)
+// with w3[k'*Cout + o, c] = w[o, c, K-1-k'] (k' = K-1-k: the flip).
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,10 +72,13 @@ void conv1d_backward(float* restrict dx, float* restrict dw, float* restrict db,
     memset(dw, 0, sizeof(float) * (long)Cout * Cin * K);
     memset(db, 0, sizeof(float) * Cout);
     if (B <= 0 || Tout <= 0 || Cout <= 0) return;
-    // dout on the rows of the one long sequence: zero on the rows that straddle two stories
-    float* full = calloc((size_t)(rows * Cout) + 1, sizeof(float));
+    // dout on the rows of the one long sequence: zero on the rows that straddle two stories,
+    // and K-1 zero rows before and after it (the padding of dx's convolution)
+    float* padded = calloc((size_t)((rows + 2 * (K - 1)) * Cout) + 1, sizeof(float));
+    float* full = padded + (long)(K - 1) * Cout;
     float* dw2 = calloc((size_t)K * Cin * Cout + 1, sizeof(float));
-    if (!full || !dw2) abort();
+    float* w3 = malloc(sizeof(float) * ((size_t)K * Cout * Cin + 1));
+    if (!padded || !dw2 || !w3) abort();
     #pragma omp parallel for if ((long)B * Tout * Cout > (1 << 16))
     for (int bb = 0; bb < B; bb++)
         memcpy(full + (long)bb * T * Cout, dout + (long)bb * Tout * Cout, sizeof(float) * Tout * Cout);
@@ -82,10 +88,12 @@ void conv1d_backward(float* restrict dx, float* restrict dw, float* restrict db,
         for (int c = 0; c < Cin; c++)
             for (int k = 0; k < K; k++)
                 dw[((long)o * Cin + c) * K + k] = dw2[((long)k * Cin + c) * Cout + o];
-    // dx rows r + k (r = 0 .. rows-1) += dout(r, :) @ w[:, :, k]:  A(r, o) = full[r*Cout + o],
-    // B(o, c) = w[(o*Cin + c)*K + k]  (strides Cin*K and K)
+    // dx (B*T, Cin) += A @ w3:  A(s, j) = padded[s*Cout + j] (windows of K rows of dout, stride Cout)
     for (int k = 0; k < K; k++)
-        matmul_accumulate(dx + (long)k * Cin, full, Cout, 1, w + k, (long)Cin * K, K, (int)rows, Cin, Cout);
+        for (int o = 0; o < Cout; o++)
+            for (int c = 0; c < Cin; c++)
+                w3[((long)(K - 1 - k) * Cout + o) * Cin + c] = w[((long)o * Cin + c) * K + k];
+    matmul_accumulate(dx, padded, Cout, 1, w3, Cin, 1, B * T, Cin, K * Cout);
     // db = sum over every position of dout; each thread owns 64 channels and adds rows in order
     long n = (long)B * Tout;
     #pragma omp parallel for if (n * Cout > (1 << 16))
@@ -97,8 +105,9 @@ void conv1d_backward(float* restrict dx, float* restrict dw, float* restrict db,
             for (int o = o0; o < o1; o++) db[o] += row[o];
         }
     }
+    free(w3);
     free(dw2);
-    free(full);
+    free(padded);
 }
 
 // x: (B, T, C) -> out: (B, C), argmax: (B, C). Thread mapping: rows b split across threads;

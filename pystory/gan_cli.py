@@ -316,7 +316,9 @@ def eval_main(argv):
     os.makedirs(args.out, exist_ok=True)
     from pystory.atomic import write_text_atomic
     from pystory.bench import machine
-    meta = dict(model=args.model, mle=args.mle, samples=args.samples, refs=len(refs), seq_len=T,
+    inside = os.path.abspath(args.mle).startswith(os.getcwd() + os.sep)      # no local paths in shared results
+    meta = dict(model=args.model, mle=os.path.relpath(args.mle) if inside else args.mle, samples=args.samples,
+                refs=len(refs), seq_len=T,
                 seed=args.seed, machine=machine(), refs_self_bleu4=refs_self)
     write_text_atomic(os.path.join(args.out, "results.json"), json.dumps(dict(meta=meta, rows=rows), indent=1))
     print(f"held-out openings themselves: Self-BLEU-4 {refs_self:.3f} (of {min(args.samples, len(refs))})")

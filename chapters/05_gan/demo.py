@@ -111,7 +111,7 @@ def reranking(model, tok):
         return
     D, _ = load_discriminator(SHIPPED_DISC, model.be.name, tok.vocab_size)
     prompt = tok.encode("Once upon a time")
-    best, i, cands, scores = rerank(model, tok, D, prompt, 4, 21, 300)
+    best, i, cands, scores = rerank(model, tok, D, prompt, 4, 21, 1000)   # as `story`: up to 1000 tokens
     print("\n4. four candidates (seeds 21..24) and the discriminator's scores (> 0: looks real):")
     for k, (c, s) in enumerate(zip(cands, scores)):
         text = tok.decode(c).decode("utf-8", "replace").replace("\n", " ")

@@ -175,7 +175,7 @@ def train_main(argv):
         refs = [tok.decode(r).decode("utf-8", "replace") for r in story_openings(tok, held, tc.seq_len)]
         os.makedirs(args.out, exist_ok=True)
         init_ck = load_checkpoint(args.init)
-        tok_name = place_tokenizer(_tokenizer_path(init_ck), args.out)
+        tok_name = place_tokenizer(tokenizer_path(init_ck), args.out)
         trainer = GANTrainer(gan, real, tc, tokenizer=tok_name, refs=refs, tok=tok,
                              log=lambda m: print(m, flush=True))
         if args.resume:
@@ -211,7 +211,7 @@ def curves_title(tc):
             f"B {tc.batch_size}, T {tc.seq_len}")
 
 
-def _tokenizer_path(ck):
+def tokenizer_path(ck):
     """The tokenizer file a checkpoint names ('byte' stays 'byte')."""
     if ck.tokenizer == "byte":
         return "byte"

@@ -322,7 +322,7 @@ def nll(model, tok, stories, max_tokens=None):
     be, T = model.be, model.cfg.block_size
     nats, count = 0.0, 0
     for s in stories:
-        ids = [tok.eot_id] + list(tok.encode(s))[: (max_tokens or T) ]
+        ids = [tok.eot_id] + list(tok.encode(s))[:max_tokens or T]
         ids = np.asarray(ids[:T], np.int32)
         if ids.size < 2:
             continue

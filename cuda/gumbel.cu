@@ -7,7 +7,7 @@
 // One kernel per pass direction, one warp per row: a row of V = 2048 floats
 // is 64 per lane, and a warp reduces with shuffles alone (no shared memory,
 // no __syncthreads). A block of 4 warps takes 4 rows.
-#include "common.cuh"
+#include "common.cuh"   // warp_max, warp_sum
 #include "philox.cuh"
 
 #define HALF_STEP 2.98023223876953125e-08   // 2^-25: u + 2^-25 lies in (0, 1)
@@ -46,14 +46,14 @@ gumbel_softmax_forward_kernel(float* out, float* __restrict__ y, const float* __
         yr[v] = z;
         m = fmaxf(m, z);
     }
-    m = warp_reduce_max(m);
+    m = warp_max(m);
     float s = 0.0f;
     for (int v = lane; v < V; v += 32) {
         float e = expf(yr[v] - m);
         yr[v] = e;
         s += e;
     }
-    s = warp_reduce_sum(s);
+    s = warp_sum(s);
     for (int v = lane; v < V; v += 32) yr[v] = yr[v] / s;
     if (!hard) return;
     // first maximum: each lane keeps its best (value, index); merge by shuffles, ties -> lower index
@@ -92,7 +92,7 @@ gumbel_softmax_backward_kernel(float* __restrict__ dlogits, const float* __restr
     const float* yr = y + (long long)n * V;
     float dot = 0.0f;
     for (int v = lane; v < V; v += 32) dot += dr[v] * yr[v];
-    dot = warp_reduce_sum(dot);
+    dot = warp_sum(dot);
     float* out = dlogits + (long long)n * V;
     for (int v = lane; v < V; v += 32) out[v] = yr[v] * (dr[v] - dot) / tau;
 }

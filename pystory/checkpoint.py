@@ -27,14 +27,24 @@ SHA-256 of its merges. Nothing else is accepted: a header naming
 tokenizer given on the command line replaces the named one, but must have the
 same merges. `save_checkpoint` enforces the same rule when it writes.
 
-Other models (chapter 05's discriminator and GAN) use the same format: the
-header's optional "model" field names the kind ("gpt" when absent), which
-says which config class the "config" must fit and how many parameters it
-implies; `load_checkpoint(path, kind=...)` refuses a file of another kind.
-
 Parameters can be stored as float16 for shipping (half the size; the model
 computes in float32 after loading); training checkpoints keep float32 and
 the optimizer state, which is what makes `--resume` exact.
+
+Kinds. A header may say what the file holds in its "kind" field (KINDS
+below); no kind is "float", a float GPT as above. Chapter 07 adds "q8" (an
+int8 GPT: sections rest, q8, q8scale, laid out by pystory/quantize.py) and
+"lora" (adapters for a base model named beside it: sections lora [, m, v],
+laid out by pystory/lora.py); chapter 05 adds "disc" (the reranking
+discriminator, pystory/disc.py) and "gan" (a generator and a discriminator in
+one buffer, pystory/gan.py), each a flat params [, m, v] buffer of its own
+config. The module of the kind says which sections a config needs and, for a
+kind whose config is not a GPTConfig, parses and checks that config; this
+loader checks both like the rest. A loader says which kinds it can use
+(`load_checkpoint(path, kinds=("disc",))`; the default is the GPT kinds) and a
+file of another kind is refused by name. int8 sections stay int8 after
+loading (`ck.sections`); `ck.params` is the float parameters of a float
+buffer, None otherwise.
 
 Format 1 files (pystory before this format) are refused with a pointer to
 `python -m pystory.checkpoint upgrade FILE`, which rewrites one as format 2
@@ -53,33 +63,34 @@ import zlib
 import numpy as np
 
 from pystory.atomic import atomic_open
+from pystory.gpt import GPTConfig, num_params
 
-__all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint", "load_tokenizer_of",
-           "tokenizer_sha256", "place_tokenizer", "upgrade_checkpoint"]
+__all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "save_sections", "load_checkpoint", "load_tokenizer_of",
+           "tokenizer_sha256", "place_tokenizer", "upgrade_checkpoint", "KINDS", "GPT_KINDS", "int_config",
+           "flat_sections"]
 
 MAGIC = b"PYSTGPT2"
 MAGIC_V1 = b"PYSTGPT1"
 FORMAT_VERSION = 2
 PREFIX = 20                      # magic, header length, CRC-32
 MAX_HEADER = 64 << 20            # a header (mostly the loss history) is far smaller; refuse anything bigger
-DTYPES = {"float32": np.float32, "float16": np.float16}
+DTYPES = {"float32": np.float32, "float16": np.float16, "int8": np.int8}
+# What a file holds, by its header's "kind" (absent: "float"):
+#   kind -> (the module that defines it, its sections function, its config parser)
+# sections(header, config) -> the [name, dtype, count] list a file of that kind and config must have
+# (ValueError if the header's own fields of that kind are wrong); the config parser turns the header's
+# "config" object into that kind's config (ValueError if it is not one); None: a GPTConfig.
+KINDS = {
+    "float": ("pystory.checkpoint", "gpt_sections", None),            # a float GPT (chapter 06)
+    "q8":    ("pystory.quantize", "q8_sections", None),               # an int8 GPT (chapter 07)
+    "lora":  ("pystory.lora", "adapter_sections", None),              # LoRA adapters of a GPT (chapter 07)
+    "disc":  ("pystory.disc", "disc_sections", "config_from_header"),  # the reranking discriminator (05)
+    "gan":   ("pystory.gan", "gan_sections", "config_from_header"),    # generator + discriminator (05)
+}
+GPT_KINDS = ("float", "q8", "lora")      # what `story`, `train`, `eval`, ... can run
 SECTIONS = ("params", "m", "v")
 # A tokenizer file name: letters, digits, '.', '_', '-'; not starting with '.'. No folder, no "..".
 TOKENIZER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
-
-
-# model kind -> (module, config class, parameter count function); "gpt" when a header names none
-MODEL_KINDS = {"gpt": ("pystory.gpt", "GPTConfig", "num_params"),
-               "disc": ("pystory.disc", "DiscConfig", "num_params"),
-               "gan": ("pystory.gan", "GANConfig", "num_params")}
-
-
-def model_kind(kind):
-    """(config class, num_params) of a model kind."""
-    import importlib
-    module, cls, count = MODEL_KINDS[kind]
-    mod = importlib.import_module(module)
-    return getattr(mod, cls), getattr(mod, count)
 
 
 class CheckpointError(ValueError):
@@ -89,8 +100,13 @@ class CheckpointError(ValueError):
 class Checkpoint:
     """What load_checkpoint returns: config, float32 params, optional m and v, and metadata."""
 
-    def __init__(self, path, config, params, m, v, meta):
+    def __init__(self, path, config, params, m, v, meta, sections=None):
         self.path, self.config, self.params, self.m, self.v, self.meta = path, config, params, m, v, meta
+        self.sections = sections or {}            # every section by name (int8 ones stay int8)
+
+    @property
+    def kind(self):
+        return self.meta.get("kind", "float")
 
     @property
     def step(self):
@@ -210,20 +226,34 @@ def save_checkpoint(path, model, *, step=0, tokenizer="byte", dtype="float32", o
     if dtype == "float16" and not np.isfinite(arrays[0][1]).all():
         raise ValueError(f"save_checkpoint({path}): a parameter is beyond float16's range (65504); "
                          f"save as float32")
-    kind = getattr(model, "KIND", "gpt")
-    if kind not in MODEL_KINDS:
-        raise ValueError(f"save_checkpoint: unknown model kind {kind!r}")
+    return save_sections(path, model.cfg, arrays, tokenizer=tokenizer, tok=tok, step=step,
+                         train_state=train_state, kind=getattr(model, "KIND", "float"))
+
+
+def save_sections(path, config, arrays, *, tokenizer="byte", tok=None, step=0, train_state=None,
+                  kind="float", extra=None):
+    """Write [(name, array), ...] as a checkpoint of `kind` (q8 and lora files use this directly);
+    `extra` adds header fields of that kind. A header other than a float GPT's passes every check of
+    load before it is written."""
+    if kind not in KINDS:
+        raise ValueError(f"save_checkpoint: unknown checkpoint kind {kind!r} (one of {list(KINDS)})")
+    if tok is None:
+        tok = _tokenizer_beside(path, tokenizer, "save_checkpoint")
+        if tok.vocab_size != config.vocab_size:
+            raise ValueError(f"save_checkpoint: tokenizer {tokenizer} has {tok.vocab_size} ids, "
+                             f"the model's vocab size is {config.vocab_size}")
     header = {
         "format": FORMAT_VERSION,
-        "config": model.cfg.to_dict(),
+        "config": config.to_dict(),
         "tokenizer": tokenizer,
         "tokenizer_sha256": tokenizer_sha256(tok),
         "step": int(step),
         "sections": [[name, a.dtype.name, int(a.size)] for name, a in arrays],
         "train_state": train_state or {},
     }
-    if kind != "gpt":
-        header["model"] = kind                 # GPT files stay as they were: no "model" field
+    if kind != "float":
+        header.update(kind=kind, **(extra or {}))
+        _check_header(path, header)               # a writer of a kind must match its own layout
     data = _encode(header, arrays)
     with atomic_open(path, "wb") as f:   # readers see the old checkpoint or the new one, never half
         f.write(data)
@@ -249,19 +279,12 @@ def _check_header(path, header):
     if header.get("format") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {header.get('format')!r} is not supported "
                               f"(this pystory reads format {FORMAT_VERSION})")
-    kind = header.get("model", "gpt")
-    if not isinstance(kind, str) or kind not in MODEL_KINDS:
-        bad(f"'model' must be one of {sorted(MODEL_KINDS)}")
-    config_class, count = model_kind(kind)
-    cfg = header.get("config")
-    names = [f for f in config_class.__dataclass_fields__]
-    if not isinstance(cfg, dict) or sorted(cfg) != sorted(names):
-        bad(f"'config' must have exactly the fields {names}")
-    for k in names:
-        if not _is_int(cfg[k], 1, 2**31 - 1):
-            bad(f"config field {k!r} must be an integer in [1, 2^31)")
+    kind = header.get("kind", "float")
+    if not isinstance(kind, str) or kind not in KINDS:
+        bad(f"'kind' must be one of {list(KINDS)}")
+    sections_of, parse_config = _kind_functions(kind)
     try:
-        config = config_class(**cfg)
+        config = (parse_config or gpt_config)(header.get("config"))
     except ValueError as e:
         bad(str(e))
     if not isinstance(header.get("tokenizer"), str):
@@ -276,19 +299,63 @@ def _check_header(path, header):
     sections = header.get("sections")
     if not isinstance(sections, list) or not all(isinstance(s, list) and len(s) == 3 for s in sections):
         bad("'sections' must be a list of [name, dtype, count]")
-    if [s[0] for s in sections] not in (["params"], ["params", "m", "v"]):
-        bad("the sections must be params, or params, m and v")
-    P = count(config)
-    for name, dtype, n in sections:
-        if dtype not in DTYPES or (name != "params" and dtype != "float32"):
-            bad(f"section {name!r} has an unknown dtype")
-        if not _is_int(n) or n != P:
-            bad(f"section {name!r} must hold {P} values (what the config needs)")
+    try:                                          # the layout the kind's own module defines
+        want = sections_of(header, config)
+    except ValueError as e:
+        bad(str(e))
+    if sections != want:
+        bad(f"the sections of a {kind} checkpoint must be {want} for its config")
     return config
 
 
-def load_checkpoint(path, *, expected_config=None, expected_vocab=None, kind="gpt"):
-    """Read and validate a checkpoint of a `kind` model; CheckpointError says which check failed."""
+def _kind_functions(kind):
+    """(sections function, config parser or None) of a kind, from its module (imported when needed:
+    chapter 06's loader does not import chapter 05's or 07's modules to read a GPT)."""
+    import importlib
+    module, sections, parser = KINDS[kind]
+    module = importlib.import_module(module)
+    return getattr(module, sections), parser and getattr(module, parser)
+
+
+def int_config(config_class, cfg, lo=1):
+    """A config made of ints from a header's "config" object: exactly the fields of config_class,
+    each an integer in [lo, 2^31), then the class's own checks. ValueError names the field."""
+    names = [f for f in config_class.__dataclass_fields__]
+    if not isinstance(cfg, dict) or sorted(cfg) != sorted(names):
+        raise ValueError(f"'config' must have exactly the fields {names}")
+    for k in names:
+        if not _is_int(cfg[k], lo, 2**31 - 1):
+            raise ValueError(f"config field {k!r} must be an integer in [{lo}, 2^31)")
+    return config_class(**cfg)
+
+
+def gpt_config(cfg):
+    """The GPTConfig of a GPT kind's header."""
+    return int_config(GPTConfig, cfg)
+
+
+def flat_sections(header, P):
+    """The sections of a model kept in one flat buffer of P parameters: params (float32, or float16
+    to ship), and AdamW's m and v (float32) in a training checkpoint."""
+    names = [s[0] for s in header["sections"]]
+    if names not in (["params"], ["params", "m", "v"]):
+        raise ValueError("the sections must be params, or params, m and v")
+    dtype = header["sections"][0][1]
+    if dtype not in ("float32", "float16"):
+        raise ValueError("section 'params' must be float32 or float16")
+    for name, _, n in header["sections"]:
+        if not _is_int(n) or n != P:
+            raise ValueError(f"section {name!r} must hold {P} values (what the config needs)")
+    return [["params", dtype, P]] + [[name, "float32", P] for name in names[1:]]
+
+
+def gpt_sections(header, cfg):
+    """The sections of a float GPT (kind "float")."""
+    return flat_sections(header, num_params(cfg))
+
+
+def load_checkpoint(path, *, expected_config=None, expected_vocab=None, kinds=GPT_KINDS):
+    """Read and validate a checkpoint of one of `kinds`; CheckpointError says which check failed."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
@@ -312,9 +379,10 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None, kind="gp
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise CheckpointError(f"{path}: corrupt checkpoint: unreadable header ({type(e).__name__})") from None
     config = _check_header(path, header)
-    if header.get("model", "gpt") != kind:
-        raise CheckpointError(f"{path}: is a {header.get('model', 'gpt')} checkpoint, not a {kind} one "
-                              f"(give the right file)")
+    kind = header.get("kind", "float")
+    if kind not in kinds:
+        raise CheckpointError(f"{path}: is a {kind} checkpoint; this needs a {' or '.join(kinds)} one "
+                              f"(give a file of the right kind)")
     payload = memoryview(data)[PREFIX + hlen:]
     sizes = [n * np.dtype(dtype).itemsize for _, dtype, n in header["sections"]]
     if sum(sizes) != len(payload):             # before any view of the payload is made
@@ -323,8 +391,11 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None, kind="gp
     arrays, off = {}, 0
     for (name, dtype, n), nbytes in zip(header["sections"], sizes):
         a = np.frombuffer(payload, dtype=np.dtype(dtype).newbyteorder("<"), count=n, offset=off)
-        arrays[name] = a.astype(np.float32)
         off += nbytes
+        if dtype == "int8":
+            arrays[name] = a.copy()               # quantized weights stay integers
+            continue
+        arrays[name] = a.astype(np.float32)
         if not np.isfinite(arrays[name]).all():
             raise CheckpointError(f"{path}: section {name!r} holds NaN or inf values (saved from a run that "
                                   f"diverged?); refused — use an earlier checkpoint")
@@ -335,7 +406,7 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None, kind="gp
         diff = ", ".join(f"{k} {getattr(config, k)} (expected {getattr(expected_config, k)})"
                          for k in config.to_dict() if getattr(config, k) != getattr(expected_config, k))
         raise CheckpointError(f"{path}: checkpoint is from another model config: {diff}")
-    return Checkpoint(path, config, arrays["params"], arrays.get("m"), arrays.get("v"), header)
+    return Checkpoint(path, config, arrays.get("params"), arrays.get("m"), arrays.get("v"), header, arrays)
 
 
 # --- format 1 -> format 2 -----------------------------------------------------------------
@@ -389,9 +460,8 @@ def upgrade_checkpoint(path, out=None, tokenizer=None):
 
 
 def main(argv=None):
-    import argparse
-    p = argparse.ArgumentParser(prog="python -m pystory.checkpoint",
-                                description="Rewrite format-1 checkpoints as format 2 (same parameters).")
+    from pystory.cli_args import Parser
+    p = Parser("python -m pystory.checkpoint", description="Rewrite format-1 checkpoints as format 2 (same parameters).")
     sub = p.add_subparsers(dest="cmd", required=True)
     u = sub.add_parser("upgrade", help="rewrite FILE in place as format 2")
     u.add_argument("files", nargs="+", metavar="FILE")

@@ -79,6 +79,20 @@ def num_params(cfg):
     return sum(math.prod(s) for s in param_shapes(cfg).values())
 
 
+# A checkpoint of kind "disc" (pystory/checkpoint.py KINDS): a DiscConfig, one flat buffer.
+
+def config_from_header(cfg):
+    """The DiscConfig of a disc checkpoint's header (ValueError if it is not one)."""
+    from pystory.checkpoint import int_config
+    return int_config(DiscConfig, cfg)
+
+
+def disc_sections(header, cfg):
+    """The sections of a disc checkpoint: params [, m, v], num_params(cfg) each."""
+    from pystory.checkpoint import flat_sections
+    return flat_sections(header, num_params(cfg))
+
+
 def _views(buf, cfg):
     views, off = {}, 0
     for name, shape in param_shapes(cfg).items():

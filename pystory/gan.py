@@ -106,6 +106,20 @@ def num_params(cfg):
     return gpt_num_params(cfg.gen()) + disc_num_params(cfg.disc())
 
 
+# A checkpoint of kind "gan" (pystory/checkpoint.py KINDS): a GANConfig, both networks in one buffer.
+
+def config_from_header(cfg):
+    """The GANConfig of a gan checkpoint's header (ValueError if it is not one)."""
+    from pystory.checkpoint import int_config
+    return int_config(GANConfig, cfg)
+
+
+def gan_sections(header, cfg):
+    """The sections of a gan checkpoint: params [, m, v], num_params(cfg) each (G's, then D's)."""
+    from pystory.checkpoint import flat_sections
+    return flat_sections(header, num_params(cfg))
+
+
 @dataclasses.dataclass
 class GANTrainConfig:
     steps: int = 200
@@ -343,7 +357,7 @@ class GANTrainer:
 
     def resume(self, path):
         from pystory.checkpoint import load_checkpoint
-        ck = load_checkpoint(path, kind="gan", expected_config=self.gan.cfg)
+        ck = load_checkpoint(path, kinds=("gan",), expected_config=self.gan.cfg)
         if ck.m is None:
             raise ValueError(f"{path}: the checkpoint has no optimizer state; it cannot be resumed")
         self.gan.load_state(ck.params, ck.m, ck.v)

@@ -224,17 +224,12 @@ def load_generator(path, backend):
     """(GPT, tokenizer) from a GAN checkpoint (its generator) or a GPT checkpoint."""
     from pystory.checkpoint import load_checkpoint, load_tokenizer_of
     from pystory.gpt import GPT
-    try:
-        ck = load_checkpoint(path, kind="gan")
-    except CheckpointError as e:
-        if "not a gan one" not in str(e):
-            raise
-        ck = load_checkpoint(path)
-        cfg = ck.config
-        params = ck.params
-    else:
+    ck = load_checkpoint(path, kinds=("gan", "float"))
+    if ck.kind == "gan":                          # the generator is the first part of the buffer
         cfg = ck.config.gen()
         params = ck.params[:pystory.gpt.num_params(cfg)]
+    else:
+        cfg, params = ck.config, ck.params
     tok = load_tokenizer_of(ck)
     G = GPT(cfg, pystory.backend(backend))
     G.load_params(params)
@@ -286,7 +281,7 @@ def eval_main(argv):
     be = backend_or_exit(args.backend)
     try:
         labelled = [m.split("=", 1) if "=" in m else ["GAN" if len(args.model) == 1 else m, m] for m in args.model]
-        ck = load_checkpoint(labelled[0][1], kind="gan")
+        ck = load_checkpoint(labelled[0][1], kinds=("gan",))
         T = args.seq_len or ck.train_state.get("gan_config", {}).get("seq_len", 48)
         gens = [(label, load_generator(path, be.name)[0]) for label, path in labelled]
         from pystory.gpt_cli import load_model

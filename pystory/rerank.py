@@ -84,15 +84,19 @@ def generate_batch(model, prompt_ids, samplers, max_new_tokens, eot_id=None):
     return out
 
 
-def load_discriminator(path=SHIPPED_DISC, backend="c", vocab_size=None):
-    """(discriminator, checkpoint) from a disc checkpoint; vocab_size, if given, must match."""
+def load_discriminator(path=SHIPPED_DISC, backend="c", tok=None):
+    """(discriminator, checkpoint) from a disc checkpoint. tok: the story model's tokenizer, if given:
+    the discriminator must have been trained on that tokenizer's ids (same vocab size, same merges;
+    a discriminator of another story model would score noise)."""
     import pystory
-    from pystory.checkpoint import CheckpointError, load_checkpoint
+    from pystory.checkpoint import CheckpointError, load_checkpoint, tokenizer_sha256
     from pystory.disc import Discriminator
-    ck = load_checkpoint(path, kind="disc", expected_vocab=vocab_size)
-    if vocab_size is not None and ck.config.vocab_size != vocab_size:
-        raise CheckpointError(f"{path}: the discriminator reads {ck.config.vocab_size} token ids, the story "
-                              f"model has {vocab_size}")
+    ck = load_checkpoint(path, kinds=("disc",))
+    if tok is not None and (ck.config.vocab_size != tok.vocab_size
+                            or ck.meta["tokenizer_sha256"] != tokenizer_sha256(tok)):
+        raise CheckpointError(f"{path}: this discriminator was trained on another tokenizer's ids (vocab "
+                              f"{ck.config.vocab_size}; the story model's has {tok.vocab_size}); train one for "
+                              f"this model with `python -m pystory gan disc-train --model MODEL`")
     length = ck.train_state.get("length")
     if not isinstance(length, int) or isinstance(length, bool) or not ck.config.max_width <= length <= 1 << 16:
         raise CheckpointError(f"{path}: corrupt discriminator checkpoint: 'length' (the tokens it reads) must be "
@@ -242,7 +246,7 @@ class DiscTrainer:
 
     def resume(self, path):
         from pystory.checkpoint import load_checkpoint
-        ck = load_checkpoint(path, kind="disc", expected_config=self.D.cfg)
+        ck = load_checkpoint(path, kinds=("disc",), expected_config=self.D.cfg)
         if ck.m is None:
             raise ValueError(f"{path}: the checkpoint has no optimizer state; it cannot be resumed")
         self.D.load_params(ck.params)
@@ -329,7 +333,7 @@ def evaluate_reranking(model_path, disc_path, corpus, backend, n_stories, Ks, n_
     from pystory.quality import check_pass_rate
     from pystory.sample import Sampler
     model, tok, _ = load_model(model_path, backend)
-    D, _ = load_discriminator(disc_path, backend, tok.vocab_size)
+    D, _ = load_discriminator(disc_path, backend, tok)
     _, held = corpus_splits(corpus, None)
     refs = held[:n_refs]
     prompt_ids = tok.encode(prompt)
@@ -376,19 +380,11 @@ def evaluate_reranking(model_path, disc_path, corpus, backend, n_stories, Ks, n_
     return rows
 
 
-def story_main_rerank(args, model, tok, prompt_ids, seed):
-    """`python -m pystory story --rerank K`: print the best of K stories (candidate i has seed seed + i)."""
+def story_main_rerank(args, model, tok, D, prompt_ids, seed):
+    """`python -m pystory story --rerank K`: print the best of K stories (candidate i has seed seed + i),
+    judged by discriminator D (story loads and checks it against the model's tokenizer first)."""
     import sys
-    from pystory.checkpoint import CheckpointError
     K = args.rerank
-    if not 1 <= K <= 256:
-        print(f"story: argument --rerank: must be an integer in [1, 256], got {K}", file=sys.stderr)
-        return 2
-    try:
-        D, _ = load_discriminator(args.disc or SHIPPED_DISC, model.be.name, tok.vocab_size)
-    except (CheckpointError, OSError, ValueError) as e:
-        print(f"story: {e}", file=sys.stderr)
-        return 2
     t0 = time.perf_counter()
     best, i, _, scores = rerank(model, tok, D, prompt_ids, K, seed, args.max_tokens, args.temperature,
                                 args.top_k, args.top_p)

@@ -19,7 +19,7 @@ import pytest
 
 import pystory
 from pystory.backend import declarations
-from pystory.declare import GROUP, _binding_names
+from pystory.declare import GROUP, binding_names
 
 GARBAGE = {
     "float64 arrays": lambda: np.zeros(3, np.float64),
@@ -39,8 +39,7 @@ def required_params(fn):
 def test_every_op_rejects_garbage_with_a_named_error(backend, garbage):
     make = GARBAGE[garbage]
     problems = []
-    # legacy: until every layer is declared, the NumPy references of the others check nothing
-    for op in backend.ops if backend.name != "numpy" else sorted(declarations()):
+    for op in backend.ops:
         fn = getattr(backend, op)
         try:
             fn(*[make() for _ in required_params(fn)])
@@ -76,7 +75,7 @@ def _strided(xp, a):
 def _bound_before(decl, i):
     names = set()
     for spec in decl.specs[:i]:
-        names |= set(([spec.name] if spec.kind == "int" else []) + _binding_names(spec))
+        names |= set(([spec.name] if spec.kind == "int" else []) + binding_names(spec))
     return names
 
 

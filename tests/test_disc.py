@@ -103,13 +103,13 @@ def test_a_discriminator_checkpoint_round_trips_and_is_not_a_gpt(tmp_path):
     D = Discriminator(cfg, pystory.backend("numpy")).init_weights(1)
     path = tmp_path / "disc.ckpt"
     save_checkpoint(path, D, step=5, dtype="float16", optimizer=False)
-    ck = load_checkpoint(path, kind="disc")
+    ck = load_checkpoint(path, kinds=("disc",))
     assert ck.config == cfg and ck.step == 5
     assert_agree(ck.params, D.params, rtol=1e-3, atol=1e-3)
-    with pytest.raises(CheckpointError, match=r"is a disc checkpoint, not a gpt one"):
+    with pytest.raises(CheckpointError, match=r"is a disc checkpoint; this needs a float or q8 or lora one"):
         load_checkpoint(path)
-    with pytest.raises(CheckpointError, match=r"is a gpt checkpoint, not a disc one"):
-        load_checkpoint(SHIPPED_MODEL, kind="disc")
+    with pytest.raises(CheckpointError, match=r"is a float checkpoint; this needs a disc one"):
+        load_checkpoint(SHIPPED_MODEL, kinds=("disc",))
 
 
 def test_disc_config_refuses_widths_in_the_wrong_order():

@@ -17,7 +17,7 @@ from pystory.gpt import GPT, GPTConfig
 from pystory.rerank import (SHIPPED_DISC, DiscTrainConfig, DiscTrainer, candidate_seeds, generate_batch,
                             load_discriminator, rerank, story_ids)
 from pystory.sample import Sampler, generate
-from pystory.tokenizer import load_tokenizer
+from pystory.tokenizer import BPETokenizer, load_tokenizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -115,21 +115,35 @@ def test_the_reranking_discriminator_trains_and_resumes_exactly(tiny_setup, tmp_
     assert np.array_equal(again.D.params, full.D.params)
     assert again.history["loss"] == full.history["loss"]
     shipped = again.ship(str(tmp_path / "ship" / "disc.ckpt"))
-    D, ck = load_discriminator(shipped, "c", 257)
+    D, ck = load_discriminator(shipped, "c", load_tokenizer("byte"))
     assert D.length == 48 and ck.m is None
 
 
-def test_load_discriminator_refuses_a_story_model_and_another_vocabulary(tiny_setup, tmp_path):
-    with pytest.raises(CheckpointError, match=r"is a gpt checkpoint, not a disc one"):
+def test_load_discriminator_refuses_a_story_model_and_another_tokenizer(tiny_setup, tmp_path):
+    with pytest.raises(CheckpointError, match=r"is a float checkpoint; this needs a disc one"):
         load_discriminator(str(tiny_setup / "story.ckpt"), "numpy")
     D = Discriminator(DiscConfig(vocab_size=257, n_embd=4, n_filters=3), pystory.backend("numpy")).init_weights(0)
     path = tmp_path / "d.ckpt"
     save_checkpoint(path, D, tokenizer="byte", optimizer=False, train_state={"length": 32})
-    with pytest.raises(CheckpointError, match=r"does not match the tokenizer's 2048"):
-        load_discriminator(str(path), "numpy", 2048)
+    other = BPETokenizer(np.array([[104, 101], [116, 104], [97, 98]], np.int32))    # 260 ids, not 257
+    with pytest.raises(CheckpointError, match=r"d.ckpt: this discriminator was trained on another tokenizer"):
+        load_discriminator(str(path), "numpy", other)
     save_checkpoint(path, D, tokenizer="byte", optimizer=False, train_state={"length": "../x"})
     with pytest.raises(CheckpointError, match=r"'length' \(the tokens it reads\) must be an integer"):
         load_discriminator(str(path), "numpy")
+
+
+def test_load_discriminator_refuses_a_tokenizer_of_the_same_size_with_other_merges(tmp_path):
+    a = BPETokenizer(np.array([[104, 101]], np.int32))            # "he"
+    b = BPETokenizer(np.array([[116, 104]], np.int32))            # "th": as many ids, other merges
+    D = Discriminator(DiscConfig(vocab_size=a.vocab_size, n_embd=4, n_filters=3),
+                      pystory.backend("numpy")).init_weights(0)
+    a.save(str(tmp_path / "a.bpe"))
+    path = tmp_path / "d.ckpt"
+    save_checkpoint(path, D, tokenizer="a.bpe", optimizer=False, train_state={"length": 32})
+    assert load_discriminator(str(path), "numpy", a)[0].length == 32
+    with pytest.raises(CheckpointError, match=r"d.ckpt: this discriminator was trained on another tokenizer"):
+        load_discriminator(str(path), "numpy", b)
 
 
 # --- the command line ----------------------------------------------------------------------------
@@ -165,9 +179,22 @@ def test_story_rerank_4_works_with_the_shipped_discriminator():
 
 
 def test_story_rerank_answers_mistakes_in_one_line(tmp_path):
+    story_ckpt = os.path.join(ROOT, "pystory", "models", "story.ckpt")
     for args, want in [(("story", "--rerank", "0"), "story: argument --rerank: must be an integer in [1, 256]"),
-                       (("story", "--rerank", "2", "--disc", str(tmp_path / "none.ckpt")), "story: "),
-                       (("story", "--rerank", "2", "--disc", os.path.join(ROOT, "pystory", "models", "story.ckpt")),
-                        "story: ")]:
-        r = run_cli(*args)
+                       (("story", "--rerank", "2", "--disc", str(tmp_path / "none.ckpt")), "story: argument --disc"),
+                       (("story", "--rerank", "2", "--disc", story_ckpt), "story: ")]:
+        r = run_cli(*args, "--seed", "1")
         assert r.returncode == 2 and r.stderr.startswith(want) and "Traceback" not in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_story_rerank_refuses_a_discriminator_of_another_tokenizer_naming_the_file(tmp_path):
+    # a discriminator trained on byte ids, beside the shipped story model (its own BPE tokenizer)
+    D = Discriminator(DiscConfig(vocab_size=257, n_embd=4, n_filters=3), pystory.backend("numpy")).init_weights(0)
+    path = tmp_path / "bytes_disc.ckpt"
+    save_checkpoint(path, D, tokenizer="byte", optimizer=False, train_state={"length": 32})
+    r = run_cli("story", "--rerank", "2", "--disc", str(path), "--seed", "1", "--max-tokens", "5")
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("story: ") and str(path) in lines[0], r.stderr
+    assert "trained on another tokenizer" in lines[0] and "disc-train" in lines[0]

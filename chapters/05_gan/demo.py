@@ -109,7 +109,7 @@ def reranking(model, tok):
         print("\n4. (no shipped discriminator: train one with `python -m pystory gan disc-train --ship "
               "pystory/models/disc.ckpt`)")
         return
-    D, _ = load_discriminator(SHIPPED_DISC, model.be.name, tok.vocab_size)
+    D, _ = load_discriminator(SHIPPED_DISC, model.be.name, tok)
     prompt = tok.encode("Once upon a time")
     best, i, cands, scores = rerank(model, tok, D, prompt, 4, 21, 1000)   # as `story`: up to 1000 tokens
     print("\n4. four candidates (seeds 21..24) and the discriminator's scores (> 0: looks real):")

@@ -8,95 +8,28 @@
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
-import math
 import os
 import sys
 import time
 
-import numpy as np
-
 import pystory
-from pystory.c import BackendUnavailable
-from pystory.checkpoint import CheckpointError
+from pystory.cli_args import Float, Int, Many, OutDir, OutFile, Parser, Path, UserError, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIPPED_MODEL = os.path.join(HERE, "models", "story.ckpt")
 COMMANDS = ("train", "sample", "eval", "disc-train", "rerank-eval")
 
 
-# --- arguments: one-line errors, exit code 2 ---------------------------------------------------
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(2, f"{self.prog.replace('python -m pystory ', '')}: {message} (see {self.prog} --help)\n")
-
-
-def Int(lo, hi=None):
-    def parse(text):
-        try:
-            v = int(text, 10)
-        except ValueError:
-            v = None
-        if v is None or v < lo or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"must be an integer in [{lo}, {'inf' if hi is None else hi}], "
-                                             f"got {text!r}")
-        return v
-    parse.__name__ = "integer"
-    return parse
+# Arguments go through pystory/cli_args.py (one-line errors, exit code 2, defaults in --help); each
+# subcommand runs under cli_args.run, so a bad file found later is one line too.
+SEED = Int(0, 2**63 - 1)          # seeds of rows i = seed + i must stay below Philox's 2^64
+CORPUS = Path("any", hint="`make data` writes data/storyworld")
 
 
-def Float(lo, hi=None, lo_open=False):
-    def parse(text):
-        try:
-            v = float(text)
-        except ValueError:
-            v = math.nan
-        ok = math.isfinite(v) and (v > lo if lo_open else v >= lo) and (hi is None or v <= hi)
-        if not ok:
-            raise argparse.ArgumentTypeError(f"must be a finite number in {'(' if lo_open else '['}{lo}, "
-                                             f"{'inf' if hi is None else hi}], got {text!r}")
-        return v
-    parse.__name__ = "number"
-    return parse
-
-
-def Floats(text):
-    try:
-        vals = [float(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        vals = []
-    if not vals or not all(math.isfinite(v) and v > 0 for v in vals):
-        raise argparse.ArgumentTypeError(f"must be positive numbers separated by commas, got {text!r}")
-    return vals
-
-
-def Ints(text):
-    try:
-        vals = [int(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        vals = []
-    if not vals or not all(1 <= v <= 256 for v in vals):
-        raise argparse.ArgumentTypeError(f"must be integers in [1, 256] separated by commas, got {text!r}")
-    return vals
-
-
-SEED = Int(0, 2**63 - 1)
-
-
-def fail(cmd, msg):
-    print(f"gan {cmd}: {' '.join(str(msg).split())}", file=sys.stderr)
-    return 2
-
-
-def backend_or_exit(name):
-    try:
-        return pystory.backend(name)
-    except BackendUnavailable as e:
-        print(str(e), file=sys.stderr)
-        sys.exit(2)
+def backend_of(name):
+    return pystory.backend(name)        # BackendUnavailable: one line from cli_args.run
 
 
 def corpus_splits(corpus, limit=None):
@@ -126,10 +59,12 @@ def train_parser():
     d = GANTrainConfig()
     p = Parser(prog="python -m pystory gan train",
                description="Adversarial training of the story model (generator) against a text CNN.")
-    p.add_argument("--init", default=SHIPPED_MODEL, help="the MLE-trained story model the generator starts from")
-    p.add_argument("--corpus", default="data/storyworld", help="real stories: a folder with train.txt and val.txt")
+    p.add_argument("--init", default=SHIPPED_MODEL, type=Path("file"),
+                   help="the MLE-trained story model the generator starts from")
+    p.add_argument("--corpus", default="data/storyworld", type=CORPUS,
+                   help="real stories: a folder with train.txt and val.txt")
     p.add_argument("--max-stories", type=Int(1), default=20000, help="read at most this many real stories")
-    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
     p.add_argument("--steps", type=Int(1), default=d.steps)
     p.add_argument("--batch-size", type=Int(1, 4096), default=d.batch_size)
     p.add_argument("--seq-len", type=Int(2, 4096), default=d.seq_len, help="tokens per generated opening")
@@ -150,39 +85,40 @@ def train_parser():
     p.add_argument("--eval-samples", type=Int(2, 100000), default=d.eval_samples)
     p.add_argument("--ckpt-every", type=Int(0), default=d.ckpt_every)
     p.add_argument("--seed", type=SEED, default=0)
-    p.add_argument("--out", default="runs/gan")
+    p.add_argument("--out", default="runs/gan", type=OutDir, help="folder for gan.ckpt, generator.ckpt, curves.png")
     p.add_argument("--resume", action="store_true", help="continue from OUT/gan.ckpt exactly")
     return p
 
 
 def train_main(argv):
+    return run("gan train", _train_main, argv)
+
+
+def _train_main(argv):
     from pystory.checkpoint import place_tokenizer, save_checkpoint
     from pystory.disc import DiscConfig
     from pystory.gan import GAN, GANTrainConfig, GANTrainer, TrainingDiverged, plot_curves, story_openings
     args = train_parser().parse_args(argv)
-    be = backend_or_exit(args.backend)
+    be = backend_of(args.backend)
     tc = GANTrainConfig(steps=args.steps, batch_size=args.batch_size, seq_len=args.seq_len, loss=args.loss,
                         schedule=args.schedule, beta_max=args.beta_max, g_lr=args.g_lr, d_lr=args.d_lr,
                         d_steps=args.d_steps, mle_weight=args.mle_weight, unroll=args.unroll,
                         grad_clip=args.grad_clip, eval_every=args.eval_every, eval_samples=args.eval_samples,
                         ckpt_every=args.ckpt_every, seed=args.seed, out_dir=args.out)
-    try:
-        from pystory.checkpoint import load_checkpoint
-        vocab = load_checkpoint(args.init).config.vocab_size
-        gan, tok = GAN.from_story_model(args.init, be, DiscConfig(vocab, args.d_embd, args.d_filters), args.seed)
-        train, held = corpus_splits(args.corpus, args.max_stories)
-        real = story_openings(tok, train, tc.seq_len)
-        refs = [tok.decode(r).decode("utf-8", "replace") for r in story_openings(tok, held, tc.seq_len)]
-        os.makedirs(args.out, exist_ok=True)
-        init_ck = load_checkpoint(args.init)
-        tok_name = place_tokenizer(tokenizer_path(init_ck), args.out)
-        trainer = GANTrainer(gan, real, tc, tokenizer=tok_name, refs=refs, tok=tok,
-                             log=lambda m: print(m, flush=True))
-        if args.resume:
-            ck = trainer.resume(trainer.ckpt_path)
-            print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
-    except (CheckpointError, OSError, ValueError) as e:
-        return fail("train", e)
+    from pystory.checkpoint import load_checkpoint
+    init_ck = load_checkpoint(args.init)
+    vocab = init_ck.config.vocab_size
+    gan, tok = GAN.from_story_model(args.init, be, DiscConfig(vocab, args.d_embd, args.d_filters), args.seed)
+    train, held = corpus_splits(args.corpus, args.max_stories)
+    real = story_openings(tok, train, tc.seq_len)
+    refs = [tok.decode(r).decode("utf-8", "replace") for r in story_openings(tok, held, tc.seq_len)]
+    os.makedirs(args.out, exist_ok=True)
+    tok_name = place_tokenizer(tokenizer_path(init_ck), args.out)
+    trainer = GANTrainer(gan, real, tc, tokenizer=tok_name, refs=refs, tok=tok,
+                         log=lambda m: print(m, flush=True))
+    if args.resume:
+        ck = trainer.resume(trainer.ckpt_path)
+        print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
     print(f"generator: {gan.G.num_params:,} parameters {gan.G.cfg}; discriminator: {gan.D.num_params:,} "
           f"parameters {gan.D.cfg}; {real.shape[0]:,} real openings of {tc.seq_len} tokens; backend {be.name}",
           flush=True)
@@ -192,8 +128,6 @@ def train_main(argv):
     except TrainingDiverged as e:
         print(str(e), file=sys.stderr)
         return 1
-    except (OSError, ValueError) as e:
-        return fail("train", e)
     finally:
         if trainer.history["step"]:
             print(f"curves: {plot_curves(trainer.history, os.path.join(args.out, 'curves.png'), curves_title(tc))}")
@@ -237,20 +171,22 @@ def load_generator(path, backend):
 
 
 def sample_main(argv):
+    return run("gan sample", _sample_main, argv)
+
+
+def _sample_main(argv):
     p = Parser(prog="python -m pystory gan sample", description="A story from the GAN's generator.")
-    p.add_argument("--model", default="runs/gan/gan.ckpt", help="a GAN checkpoint (or any GPT checkpoint)")
-    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
-    p.add_argument("--prompt", default="")
+    p.add_argument("--model", default="runs/gan/gan.ckpt", type=Path("file"),
+                   help="a GAN checkpoint (or any GPT checkpoint)")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
+    p.add_argument("--prompt", default="", help="the story's beginning")
     p.add_argument("--seed", type=SEED, default=0)
-    p.add_argument("--temperature", type=Float(0), default=1.0)
-    p.add_argument("--max-tokens", type=Int(1), default=400)
+    p.add_argument("--temperature", type=Float(0, 100), default=1.0, help="0 = greedy")
+    p.add_argument("--max-tokens", type=Int(1, 10**6), default=400)
     args = p.parse_args(argv)
     from pystory.sample import Sampler, generate
-    be = backend_or_exit(args.backend)
-    try:
-        G, tok = load_generator(args.model, be.name)
-    except (CheckpointError, OSError, ValueError) as e:
-        return fail("sample", e)
+    be = backend_of(args.backend)
+    G, tok = load_generator(args.model, be.name)
     ids = list(generate(G, tok.encode(args.prompt) if args.prompt else [], args.max_tokens,
                         Sampler(args.temperature, seed=args.seed), eot_id=tok.eot_id))
     print(args.prompt + tok.decode(ids).decode("utf-8", "replace"))
@@ -260,40 +196,57 @@ def sample_main(argv):
 # --- eval: the quality-diversity curve -----------------------------------------------------------
 
 def eval_main(argv):
+    return run("gan eval", _eval_main, argv)
+
+
+def labelled_models(specs):
+    """[[label, file], ...] from --model values FILE or LABEL=FILE; each file must exist."""
+    labelled = [m.split("=", 1) if "=" in m else ["GAN" if len(specs) == 1 else m, m] for m in specs]
+    for label, path in labelled:
+        if not label:
+            raise UserError(f"argument --model: ={path}: the label before '=' is empty")
+        if not os.path.isfile(path):
+            raise UserError(f"argument --model: no such file: {path}")
+    return labelled
+
+
+def _eval_main(argv):
     p = Parser(prog="python -m pystory gan eval",
                description="BLEU-2..4 against held-out openings and Self-BLEU-4, for the MLE model and the GAN "
                            "at several temperatures (the quality-diversity curve).")
     p.add_argument("--model", nargs="+", default=["runs/gan/gan.ckpt"], metavar="[LABEL=]FILE",
                    help="GAN checkpoints, each optionally labelled (GAN+MLE=runs/gan2/gan.ckpt)")
-    p.add_argument("--mle", default=SHIPPED_MODEL, help="the MLE model to compare (the GAN's starting point)")
-    p.add_argument("--corpus", default="data/storyworld", help="held-out stories: val.txt of this folder")
-    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
-    p.add_argument("--samples", type=Int(2), default=200, help="samples per model and temperature")
-    p.add_argument("--refs", type=Int(1), default=2000, help="held-out references")
-    p.add_argument("--seq-len", type=Int(2), default=None, help="tokens per opening (default: the GAN's)")
-    p.add_argument("--temperatures", type=Floats, default=[0.6, 0.8, 1.0, 1.2, 1.4])
+    p.add_argument("--mle", default=SHIPPED_MODEL, type=Path("file"),
+                   help="the MLE model to compare (the GAN's starting point)")
+    p.add_argument("--corpus", default="data/storyworld", type=CORPUS, help="held-out stories: val.txt of this folder")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
+    p.add_argument("--samples", type=Int(2, 10**6), default=200, help="samples per model and temperature")
+    p.add_argument("--refs", type=Int(1, 10**7), default=2000, help="held-out references")
+    p.add_argument("--seq-len", type=Int(2, 4096), default=None, help="tokens per opening (default: the GAN's)")
+    p.add_argument("--temperatures", type=Many(Float(0, 100, lo_open=True)), default=[0.6, 0.8, 1.0, 1.2, 1.4],
+                   help="sampling temperatures, separated by commas")
     p.add_argument("--seed", type=SEED, default=123)
-    p.add_argument("--out", default="runs/gan/eval", help="folder for results.json and quality_diversity.png")
+    p.add_argument("--out", default="runs/gan/eval", type=OutDir,
+                   help="folder for results.json and quality_diversity.png")
     args = p.parse_args(argv)
     from pystory import metrics
     from pystory.checkpoint import load_checkpoint
     from pystory.gan import plot_quality_diversity, sample_openings, story_openings
-    be = backend_or_exit(args.backend)
-    try:
-        labelled = [m.split("=", 1) if "=" in m else ["GAN" if len(args.model) == 1 else m, m] for m in args.model]
-        ck = load_checkpoint(labelled[0][1], kinds=("gan",))
-        T = args.seq_len or ck.train_state.get("gan_config", {}).get("seq_len", 48)
-        gens = [(label, load_generator(path, be.name)[0]) for label, path in labelled]
-        from pystory.gpt_cli import load_model
-        M, tok, _ = load_model(args.mle, be.name)
-        for label, G in gens:
-            if G.cfg.vocab_size != M.cfg.vocab_size:
-                raise ValueError(f"{label} writes {G.cfg.vocab_size} token ids, the MLE model {M.cfg.vocab_size}: "
-                                 f"compare models of one tokenizer")
-        _, held = corpus_splits(args.corpus, None)
-        refs = [tok.decode(r).decode("utf-8", "replace") for r in story_openings(tok, held[:args.refs], T)]
-    except (CheckpointError, OSError, ValueError) as e:
-        return fail("eval", e)
+    be = backend_of(args.backend)
+    labelled = labelled_models(args.model)
+    ck = load_checkpoint(labelled[0][1], kinds=("gan",))
+    T = args.seq_len or ck.train_state.get("gan_config", {}).get("seq_len", 48)
+    if not isinstance(T, int) or isinstance(T, bool) or not 2 <= T <= 4096:
+        raise UserError(f"{labelled[0][1]}: its gan_config has no usable seq_len; give --seq-len")
+    gens = [(label, load_generator(path, be.name)[0]) for label, path in labelled]
+    from pystory.gpt_cli import load_model
+    M, tok, _ = load_model(args.mle, be.name)
+    for label, G in gens:
+        if G.cfg.vocab_size != M.cfg.vocab_size:
+            raise UserError(f"{label} writes {G.cfg.vocab_size} token ids, the MLE model {M.cfg.vocab_size}: "
+                            f"compare models of one tokenizer")
+    _, held = corpus_splits(args.corpus, None)
+    refs = [tok.decode(r).decode("utf-8", "replace") for r in story_openings(tok, held[:args.refs], T)]
     rows = []
     print("| model | temperature | BLEU-2 | BLEU-3 | BLEU-4 | Self-BLEU-4 | distinct-2 | NLL (MLE model) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -324,89 +277,97 @@ def eval_main(argv):
 # --- the reranking discriminator --------------------------------------------------------------
 
 def disc_train_main(argv):
+    return run("gan disc-train", _disc_train_main, argv)
+
+
+def _disc_train_main(argv):
     from pystory.rerank import DiscTrainConfig
     d = DiscTrainConfig()
     p = Parser(prog="python -m pystory gan disc-train",
                description="Train the reranking discriminator: real stories against the story model's samples.")
-    p.add_argument("--model", default=SHIPPED_MODEL, help="the story model whose samples are the fakes")
-    p.add_argument("--corpus", default="data/storyworld", help="real stories: a folder with train.txt and val.txt")
-    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
-    p.add_argument("--samples", type=Int(4), default=d.samples, help="model samples (and as many real stories)")
-    p.add_argument("--temperature", type=Float(0, lo_open=True), default=d.temperature,
+    p.add_argument("--model", default=SHIPPED_MODEL, type=Path("file"),
+                   help="the story model whose samples are the fakes")
+    p.add_argument("--corpus", default="data/storyworld", type=CORPUS,
+                   help="real stories: a folder with train.txt and val.txt")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
+    p.add_argument("--samples", type=Int(4, 10**6), default=d.samples, help="model samples (and as many real stories)")
+    p.add_argument("--temperature", type=Float(0, 100, lo_open=True), default=d.temperature,
                    help="the sampling temperature of the fakes (the story command's default)")
     p.add_argument("--length", type=Int(8, 4096), default=d.length, help="tokens the discriminator reads")
-    p.add_argument("--steps", type=Int(1), default=d.steps)
+    p.add_argument("--steps", type=Int(1, 10**7), default=d.steps)
     p.add_argument("--batch-size", type=Int(2, 4096), default=d.batch_size)
     p.add_argument("--lr", type=Float(0, 1, lo_open=True), default=d.lr)
     p.add_argument("--d-embd", type=Int(1, 4096), default=d.d_embd)
     p.add_argument("--d-filters", type=Int(1, 4096), default=d.d_filters)
     p.add_argument("--seed", type=SEED, default=d.seed)
-    p.add_argument("--out", default="runs/disc")
+    p.add_argument("--out", default="runs/disc", type=OutDir, help="folder for disc.ckpt and samples.txt")
     p.add_argument("--resume", action="store_true", help="continue from OUT/disc.ckpt exactly")
-    p.add_argument("--ship", default=None, metavar="FILE", help="at the end, write a float16 copy (for shipping)")
+    p.add_argument("--ship", default=None, metavar="FILE", type=OutFile,
+                   help="at the end, write a float16 copy (for shipping)")
     args = p.parse_args(argv)
     from pystory.rerank import DiscTrainer
-    be = backend_or_exit(args.backend)
+    be = backend_of(args.backend)
     dc = DiscTrainConfig(samples=args.samples, temperature=args.temperature, length=args.length, steps=args.steps,
                          batch_size=args.batch_size, lr=args.lr, d_embd=args.d_embd, d_filters=args.d_filters,
                          seed=args.seed, out_dir=args.out)
-    try:
-        trainer = DiscTrainer.prepare(args.model, args.corpus, be, dc, log=lambda m: print(m, flush=True))
-        if args.resume:
-            ck = trainer.resume(trainer.ckpt_path)
-            print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
-        trainer.run()
-        if args.ship:
-            trainer.ship(args.ship)
-            print(f"shipped float16 discriminator: {args.ship}")
-    except (CheckpointError, OSError, ValueError) as e:
-        return fail("disc-train", e)
+    trainer = DiscTrainer.prepare(args.model, args.corpus, be, dc, log=lambda m: print(m, flush=True))
+    if args.resume:
+        ck = trainer.resume(trainer.ckpt_path)
+        print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
+    trainer.run()
+    if args.ship:
+        trainer.ship(args.ship)
+        print(f"shipped float16 discriminator: {args.ship}")
     return 0
 
 
 def rerank_eval_main(argv):
+    return run("gan rerank-eval", _rerank_eval_main, argv)
+
+
+def _rerank_eval_main(argv):
     p = Parser(prog="python -m pystory gan rerank-eval",
                description="check_story pass rate, distinct-2 and BLEU with and without reranking, and its cost.")
-    p.add_argument("--model", default=SHIPPED_MODEL)
-    p.add_argument("--disc", default=None, help="the discriminator (default: the shipped one)")
-    p.add_argument("--corpus", default="data/storyworld", help="held-out stories for BLEU: val.txt of this folder")
-    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
-    p.add_argument("--stories", type=Int(1), default=200)
-    p.add_argument("--K", type=Ints, default=[1, 4, 16], help="candidates per story, e.g. 1,4,16")
-    p.add_argument("--refs", type=Int(1), default=1000, help="held-out references for BLEU")
-    p.add_argument("--temperature", type=Float(0, lo_open=True), default=0.8)
-    p.add_argument("--max-tokens", type=Int(1), default=1000)
-    p.add_argument("--timing-stories", type=Int(1), default=10, help="stories timed per K")
+    p.add_argument("--model", default=SHIPPED_MODEL, type=Path("file"), help="the story model")
+    p.add_argument("--disc", default=None, type=Path("file"),
+                   help="the discriminator (default: the shipped one, pystory/models/disc.ckpt)")
+    p.add_argument("--corpus", default="data/storyworld", type=CORPUS,
+                   help="held-out stories for BLEU: val.txt of this folder")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
+    p.add_argument("--stories", type=Int(1, 10**6), default=200)
+    p.add_argument("--K", type=Many(Int(1, 256)), default=[1, 4, 16], help="candidates per story, e.g. 1,4,16")
+    p.add_argument("--refs", type=Int(1, 10**7), default=1000, help="held-out references for BLEU")
+    p.add_argument("--temperature", type=Float(0, 100, lo_open=True), default=0.8)
+    p.add_argument("--max-tokens", type=Int(1, 10**6), default=1000)
+    p.add_argument("--timing-stories", type=Int(1, 10**6), default=10, help="stories timed per K")
     p.add_argument("--seed", type=SEED, default=5000)
-    p.add_argument("--out", default="runs/rerank")
+    p.add_argument("--out", default="runs/rerank", type=OutDir, help="folder for rerank.md and rerank.json")
     args = p.parse_args(argv)
     from pystory.rerank import SHIPPED_DISC, evaluate_reranking
-    be = backend_or_exit(args.backend)
-    try:
-        rows = evaluate_reranking(args.model, args.disc or SHIPPED_DISC, args.corpus, be.name, args.stories,
-                                  args.K, args.refs, args.temperature, args.max_tokens, args.timing_stories,
-                                  args.seed, args.out, log=lambda m: print(m, flush=True))
-    except (CheckpointError, OSError, ValueError) as e:
-        return fail("rerank-eval", e)
+    be = backend_of(args.backend)
+    rows = evaluate_reranking(args.model, args.disc or SHIPPED_DISC, args.corpus, be.name, args.stories,
+                              args.K, args.refs, args.temperature, args.max_tokens, args.timing_stories,
+                              args.seed, args.out, log=lambda m: print(m, flush=True))
     return 0 if rows else 1
 
 
 def main(argv):
     argv = list(argv)
-    if not argv or argv[0] in ("-h", "--help"):
+    if argv[:1] in (["-h"], ["--help"]):
         print(__doc__.strip())
         return 0
+    if not argv:
+        print(f"gan: give a subcommand, one of {', '.join(COMMANDS)} (see python -m pystory gan --help)",
+              file=sys.stderr)
+        return 2
     cmd, rest = argv[0], argv[1:]
     fns = {"train": train_main, "sample": sample_main, "eval": eval_main, "disc-train": disc_train_main,
            "rerank-eval": rerank_eval_main}
     if cmd not in fns:
-        print(f"gan: unknown subcommand {cmd!r}; choose one of {', '.join(COMMANDS)}", file=sys.stderr)
+        print(f"gan: unknown subcommand {cmd!r}; choose one of {', '.join(COMMANDS)} "
+              f"(see python -m pystory gan --help)", file=sys.stderr)
         return 2
-    try:
-        return fns[cmd](rest)
-    except KeyboardInterrupt:
-        print(f"\ngan {cmd}: interrupted (Ctrl-C)", file=sys.stderr)
-        return 130
+    return fns[cmd](rest)                  # each runs under cli_args.run: one-line errors, Ctrl-C 130
 
 
 if __name__ == "__main__":

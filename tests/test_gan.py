@@ -219,14 +219,4 @@ def test_gan_train_sample_and_eval_run_end_to_end(tiny_story_model, tmp_path):
     assert (tmp_path / "eval" / "results.json").is_file() and (tmp_path / "eval" / "quality_diversity.png").is_file()
 
 
-def test_gan_commands_answer_a_mistake_in_one_line_with_exit_code_2(tmp_path):
-    for args, want in [(("gan", "train", "--loss", "wasserstein"), "gan train: argument --loss"),
-                       (("gan", "train", "--beta-max", "nan"), "gan train: argument --beta-max"),
-                       (("gan", "eval", "--model", str(tmp_path / "none.ckpt")), "gan eval: "),
-                       (("gan", "sample", "--model", str(tmp_path / "none.ckpt")), "gan sample: "),
-                       (("gan", "frobnicate"), "gan: unknown subcommand"),
-                       (("gan", "eval", "--temperatures", "0.5,x"), "gan eval: argument --temperatures")]:
-        r = run_cli(*args)
-        assert r.returncode == 2, (args, r.stderr)
-        assert r.stderr.startswith(want) and "Traceback" not in r.stderr, (args, r.stderr)
-        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+# The commands' mistakes (one line, exit code 2) are rows of tests/test_cli_errors.py's table.

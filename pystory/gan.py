@@ -57,6 +57,7 @@ import time
 
 import numpy as np
 
+from pystory.atomic import save_figure
 from pystory.disc import DiscConfig, Discriminator
 from pystory.disc import num_params as disc_num_params
 from pystory.gpt import GPT, GPTConfig
@@ -64,7 +65,7 @@ from pystory.gpt import num_params as gpt_num_params
 
 __all__ = ["GANConfig", "GANTrainConfig", "GAN", "GANTrainer", "TrainingDiverged", "beta_at", "LOSSES",
            "SCHEDULES", "num_params", "story_openings", "sample_openings", "d_loss", "g_loss", "plot_curves",
-           "plot_quality_diversity", "save_figure"]
+           "plot_quality_diversity"]
 
 LOSSES = ("standard", "rsgan")
 SCHEDULES = ("none", "linear", "exp")
@@ -501,17 +502,6 @@ def _plt():
     return plt
 
 
-def save_figure(fig, path):
-    """Write a figure atomically (a reader never sees half a PNG)."""
-    import io
-    from pystory.atomic import atomic_open
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
-    with atomic_open(path, "wb") as f:
-        f.write(buf.getvalue())
-    return path
-
-
 def plot_curves(history, path, title="GAN training"):
     """D and G losses, D accuracy and the temperature per step; Self-BLEU-4 of samples per check."""
     plt = _plt()
@@ -547,7 +537,7 @@ def plot_curves(history, path, title="GAN training"):
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    save_figure(fig, path)
+    save_figure(fig, path, dpi=120)                   # atomically: a reader never sees half a PNG
     plt.close(fig)
     return path
 
@@ -575,6 +565,6 @@ def plot_quality_diversity(rows, path, refs_self_bleu=None, title=None):
     ax.legend(fontsize=8)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    save_figure(fig, path)
+    save_figure(fig, path, dpi=120)                   # atomically: a reader never sees half a PNG
     plt.close(fig)
     return path

@@ -1,6 +1,6 @@
 """Chapter 05 benchmark: conv1d forward + backward (numpy, c, cuda, PyTorch) and Self-BLEU-4 (c, numpy, nltk).
 
-    python chapters/05_gan/bench.py [--quick] [--threads T] [--full-nltk] [--refresh]
+    python chapters/05_gan/bench.py [--quick] [--threads T] [--full-nltk] [--refresh-figures]
 
 conv1d. One forward and one backward (dx, dw, db) of the discriminator's
 layer at three sizes: the shipped reranker's (B=32 stories of T=256 tokens,
@@ -25,8 +25,9 @@ round — so that a change in the machine's load hits all of them alike; the
 table gives the median and the spread (min .. max) over the rounds. The
 emulator is never timed; cuda rows appear only on a machine with a GPU.
 
-Output: the table and a plot in runs/ch05/ (untracked); --refresh also
-writes them to chapters/05_gan/figures/ (bench.md, bench.png).
+Output: the table and a plot (bench.md, bench.png) in build/figures/05_gan/
+(untracked); --refresh-figures writes the committed copies in
+chapters/05_gan/figures/ instead.
 """
 import argparse
 import os
@@ -40,7 +41,8 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads for c and PyTorch")
     p.add_argument("--rounds", type=int, default=7, help="interleaved rounds per measurement")
     p.add_argument("--full-nltk", action="store_true", help="time nltk on all stories (over an hour)")
-    p.add_argument("--refresh", action="store_true", help="also write the committed figures/bench.md and .png")
+    p.add_argument("--refresh-figures", action="store_true",
+                   help="write the committed figures/bench.md and .png (default: build/figures/05_gan/, untracked)")
     return p.parse_args(argv)
 
 
@@ -55,9 +57,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
 import pystory  # noqa: E402
-from pystory.bench import available, machine, markdown_table, sync  # noqa: E402
-
-OUT = os.path.join(os.path.dirname(os.path.dirname(HERE)), "runs", "ch05")
+from pystory.bench import available, machine, markdown_table, output_dir, sync  # noqa: E402
 
 
 def interleaved(fns, rounds, be_of=None, min_time=0.02):
@@ -213,13 +213,9 @@ def plot(points, path):
     ax.set_title("conv1d over time, forward + backward")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    import io
-    from pystory.atomic import atomic_open
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
+    from pystory.atomic import save_figure
+    save_figure(fig, path, dpi=120)
     plt.close(fig)
-    with atomic_open(path, "wb") as f:
-        f.write(buf.getvalue())
     return path
 
 
@@ -237,12 +233,11 @@ def main():
              markdown_table(["corpus", "impl", "Self-BLEU-4", "seconds", "vs nltk"], sb_rows)]
     text = "\n".join(lines)
     print(text)
-    os.makedirs(OUT, exist_ok=True)
-    dests = [OUT] + ([os.path.join(HERE, "figures")] if ARGS.refresh else [])
+    d = output_dir(HERE, ARGS.refresh_figures)
     from pystory.atomic import write_text_atomic
-    for d in dests:
-        write_text_atomic(os.path.join(d, "bench.md"), text + "\n")
-        print(f"wrote {plot(points, os.path.join(d, 'bench.png'))} and bench.md")
+    write_text_atomic(os.path.join(d, "bench.md"), text + "\n")
+    png = plot(points, os.path.join(d, "bench.png"))
+    print(f"wrote {os.path.relpath(png, os.path.dirname(os.path.dirname(HERE)))} and bench.md")
 
 
 if __name__ == "__main__":

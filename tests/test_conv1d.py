@@ -117,7 +117,7 @@ def test_conv1d_refuses_weights_with_other_input_channels(backend):
     w = backend.asarray(np.zeros((4, 2, 2), np.float32))
     b = backend.asarray(np.zeros(4, np.float32))
     with pytest.raises(ValueError, match=r"conv1d_forward: argument 'w' must have shape \(Cout, Cin, K\) = "
-                                         r"\(4, 3, K\), got \(4, 2, 2\)"):
+                                         r"\(4, 3, K\) \(Cin as in 'x'\), got \(4, 2, 2\)"):
         backend.conv1d_forward(x, w, b)
 
 

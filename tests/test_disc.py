@@ -112,6 +112,40 @@ def test_a_discriminator_checkpoint_round_trips_and_is_not_a_gpt(tmp_path):
         load_checkpoint(SHIPPED_MODEL, kinds=("disc",))
 
 
+def _rewrite_header(path, **fields):
+    """Edit header fields and recompute the CRC (a deliberate forgery: only the schema can refuse it)."""
+    import json
+    import struct
+    import zlib
+    data = open(path, "rb").read()
+    hlen = struct.unpack("<Q", data[8:16])[0]
+    header = json.loads(data[20:20 + hlen])
+    header.update(fields)
+    body = json.dumps(header).encode() + data[20 + hlen:]
+    open(path, "wb").write(data[:8] + struct.pack("<QI", len(body) - (len(data) - 20 - hlen), zlib.crc32(body)) + body)
+
+
+BYTES = DiscConfig(vocab_size=257, n_embd=4, n_filters=3, min_width=2, max_width=4)   # the byte tokenizer's ids
+
+
+@pytest.mark.parametrize("fields, why", [
+    ({"kind": "vae2"}, "'kind' must be one of"),
+    ({"kind": ["disc"]}, "'kind' must be one of"),
+    ({"kind": "float"}, "'config' must have exactly the fields"),                     # a disc config as a GPT's
+    ({"config": {**BYTES.to_dict(), "n_filters": 0}}, "config field 'n_filters'"),
+    ({"config": {**BYTES.to_dict(), "min_width": 5}}, "DiscConfig: min_width=5 must be <= max_width=4"),
+    ({"sections": [["params", "int8", num_params(BYTES)]]}, "section 'params' must be float32 or float16"),
+    ({"sections": [["params", "float16", num_params(BYTES) - 1]]}, "section 'params' must hold"),
+])
+def test_a_disc_header_that_does_not_fit_its_kind_is_refused(tmp_path, fields, why):
+    path = tmp_path / "d.ckpt"
+    save_checkpoint(path, Discriminator(BYTES, pystory.backend("numpy")).init_weights(0), dtype="float16",
+                    optimizer=False)
+    _rewrite_header(path, **fields)
+    with pytest.raises(CheckpointError, match="corrupt checkpoint: " + why):
+        load_checkpoint(path, kinds=("disc", "float"))
+
+
 def test_disc_config_refuses_widths_in_the_wrong_order():
     with pytest.raises(ValueError, match=r"min_width=5 must be <= max_width=2"):
         DiscConfig(vocab_size=10, min_width=5, max_width=2)

@@ -65,26 +65,34 @@ def train_parser():
                    help="real stories: a folder with train.txt and val.txt")
     p.add_argument("--max-stories", type=Int(1), default=20000, help="read at most this many real stories")
     p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
-    p.add_argument("--steps", type=Int(1), default=d.steps)
-    p.add_argument("--batch-size", type=Int(1, 4096), default=d.batch_size)
+    p.add_argument("--steps", type=Int(1), default=d.steps, help="generator updates")
+    p.add_argument("--batch-size", type=Int(1, 4096), default=d.batch_size,
+                   help="openings per batch (real and generated)")
     p.add_argument("--seq-len", type=Int(2, 4096), default=d.seq_len, help="tokens per generated opening")
-    p.add_argument("--loss", choices=LOSSES, default=d.loss)
+    p.add_argument("--loss", choices=LOSSES, default=d.loss, help="the adversarial loss")
     p.add_argument("--schedule", choices=SCHEDULES, default=d.schedule, help="inverse temperature schedule")
     p.add_argument("--beta-max", type=Float(1.0, 1e6), default=d.beta_max, help="the largest 1/tau")
-    p.add_argument("--g-lr", type=Float(0, 1, lo_open=True), default=d.g_lr)
-    p.add_argument("--d-lr", type=Float(0, 1, lo_open=True), default=d.d_lr)
-    p.add_argument("--d-steps", type=Int(1, 100), default=d.d_steps)
+    p.add_argument("--g-lr", type=Float(0, 1, lo_open=True), default=d.g_lr,
+                   help="the generator's learning rate (AdamW)")
+    p.add_argument("--d-lr", type=Float(0, 1, lo_open=True), default=d.d_lr,
+                   help="the discriminator's learning rate (AdamW)")
+    p.add_argument("--d-steps", type=Int(1, 100), default=d.d_steps,
+                   help="discriminator updates per generator update")
     p.add_argument("--mle-weight", type=Float(0, 1e3), default=d.mle_weight,
                    help="add this times the cross-entropy on real text to the generator's loss")
     p.add_argument("--unroll", type=Int(0, 4096), default=d.unroll,
                    help="extra backward passes through the soft-token feedback (seq-len - 1: exact)")
-    p.add_argument("--grad-clip", type=Float(0, 1e6, lo_open=True), default=d.grad_clip)
-    p.add_argument("--d-embd", type=Int(1, 4096), default=32)
-    p.add_argument("--d-filters", type=Int(1, 4096), default=32)
-    p.add_argument("--eval-every", type=Int(0), default=d.eval_every)
-    p.add_argument("--eval-samples", type=Int(2, 100000), default=d.eval_samples)
-    p.add_argument("--ckpt-every", type=Int(0), default=d.ckpt_every)
-    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--grad-clip", type=Float(0, 1e6, lo_open=True), default=d.grad_clip,
+                   help="clip each network's gradient norm to this")
+    p.add_argument("--d-embd", type=Int(1, 4096), default=32, help="the discriminator's embedding size")
+    p.add_argument("--d-filters", type=Int(1, 4096), default=32,
+                   help="the discriminator's filters per width (2 to 5)")
+    p.add_argument("--eval-every", type=Int(0), default=d.eval_every,
+                   help="steps between Self-BLEU and BLEU checks of hard samples (0: off)")
+    p.add_argument("--eval-samples", type=Int(2, 100000), default=d.eval_samples, help="samples per check")
+    p.add_argument("--ckpt-every", type=Int(0), default=d.ckpt_every,
+                   help="steps between checkpoints (0: only at the end)")
+    p.add_argument("--seed", type=SEED, default=0, help="Philox seed of the noise and the new discriminator")
     p.add_argument("--out", default="runs/gan", type=OutDir, help="folder for gan.ckpt, generator.ckpt, curves.png")
     p.add_argument("--resume", action="store_true", help="continue from OUT/gan.ckpt exactly")
     return p
@@ -180,9 +188,9 @@ def _sample_main(argv):
                    help="a GAN checkpoint (or any GPT checkpoint)")
     p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
     p.add_argument("--prompt", default="", help="the story's beginning")
-    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--seed", type=SEED, default=0, help="Philox seed of the sampler")
     p.add_argument("--temperature", type=Float(0, 100), default=1.0, help="0 = greedy")
-    p.add_argument("--max-tokens", type=Int(1, 10**6), default=400)
+    p.add_argument("--max-tokens", type=Int(1, 10**6), default=400, help="stop after this many new tokens")
     args = p.parse_args(argv)
     from pystory.sample import Sampler, generate
     be = backend_of(args.backend)
@@ -218,14 +226,16 @@ def _eval_main(argv):
                    help="GAN checkpoints, each optionally labelled (GAN+MLE=runs/gan2/gan.ckpt)")
     p.add_argument("--mle", default=SHIPPED_MODEL, type=Path("file"),
                    help="the MLE model to compare (the GAN's starting point)")
-    p.add_argument("--corpus", default="data/storyworld", type=CORPUS, help="held-out stories: val.txt of this folder")
+    p.add_argument("--corpus", default="data/storyworld", type=CORPUS,
+                   help="held-out stories: val.txt of this folder")
     p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
     p.add_argument("--samples", type=Int(2, 10**6), default=200, help="samples per model and temperature")
     p.add_argument("--refs", type=Int(1, 10**7), default=2000, help="held-out references")
     p.add_argument("--seq-len", type=Int(2, 4096), default=None, help="tokens per opening (default: the GAN's)")
     p.add_argument("--temperatures", type=Many(Float(0, 100, lo_open=True)), default=[0.6, 0.8, 1.0, 1.2, 1.4],
                    help="sampling temperatures, separated by commas")
-    p.add_argument("--seed", type=SEED, default=123)
+    p.add_argument("--seed", type=SEED, default=123,
+                   help="Philox seed of the first sample of each model and temperature")
     p.add_argument("--out", default="runs/gan/eval", type=OutDir,
                    help="folder for results.json and quality_diversity.png")
     args = p.parse_args(argv)
@@ -290,16 +300,19 @@ def _disc_train_main(argv):
     p.add_argument("--corpus", default="data/storyworld", type=CORPUS,
                    help="real stories: a folder with train.txt and val.txt")
     p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
-    p.add_argument("--samples", type=Int(4, 10**6), default=d.samples, help="model samples (and as many real stories)")
+    p.add_argument("--samples", type=Int(4, 10**6), default=d.samples,
+                   help="model samples (and as many real stories)")
     p.add_argument("--temperature", type=Float(0, 100, lo_open=True), default=d.temperature,
                    help="the sampling temperature of the fakes (the story command's default)")
     p.add_argument("--length", type=Int(8, 4096), default=d.length, help="tokens the discriminator reads")
-    p.add_argument("--steps", type=Int(1, 10**7), default=d.steps)
-    p.add_argument("--batch-size", type=Int(2, 4096), default=d.batch_size)
-    p.add_argument("--lr", type=Float(0, 1, lo_open=True), default=d.lr)
-    p.add_argument("--d-embd", type=Int(1, 4096), default=d.d_embd)
-    p.add_argument("--d-filters", type=Int(1, 4096), default=d.d_filters)
-    p.add_argument("--seed", type=SEED, default=d.seed)
+    p.add_argument("--steps", type=Int(1, 10**7), default=d.steps, help="training steps")
+    p.add_argument("--batch-size", type=Int(2, 4096), default=d.batch_size,
+                   help="stories per step, half real and half generated")
+    p.add_argument("--lr", type=Float(0, 1, lo_open=True), default=d.lr, help="learning rate (AdamW)")
+    p.add_argument("--d-embd", type=Int(1, 4096), default=d.d_embd, help="embedding size")
+    p.add_argument("--d-filters", type=Int(1, 4096), default=d.d_filters, help="filters per width (2 to 5)")
+    p.add_argument("--seed", type=SEED, default=d.seed,
+                   help="seed of the samples (sample i: seed + i) and of the weights")
     p.add_argument("--out", default="runs/disc", type=OutDir, help="folder for disc.ckpt and samples.txt")
     p.add_argument("--resume", action="store_true", help="continue from OUT/disc.ckpt exactly")
     p.add_argument("--ship", default=None, metavar="FILE", type=OutFile,
@@ -334,13 +347,14 @@ def _rerank_eval_main(argv):
     p.add_argument("--corpus", default="data/storyworld", type=CORPUS,
                    help="held-out stories for BLEU: val.txt of this folder")
     p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
-    p.add_argument("--stories", type=Int(1, 10**6), default=200)
+    p.add_argument("--stories", type=Int(1, 10**6), default=200, help="stories per K")
     p.add_argument("--K", type=Many(Int(1, 256)), default=[1, 4, 16], help="candidates per story, e.g. 1,4,16")
     p.add_argument("--refs", type=Int(1, 10**7), default=1000, help="held-out references for BLEU")
-    p.add_argument("--temperature", type=Float(0, 100, lo_open=True), default=0.8)
-    p.add_argument("--max-tokens", type=Int(1, 10**6), default=1000)
+    p.add_argument("--temperature", type=Float(0, 100, lo_open=True), default=0.8, help="the sampling temperature")
+    p.add_argument("--max-tokens", type=Int(1, 10**6), default=1000,
+                   help="stop each story after this many new tokens")
     p.add_argument("--timing-stories", type=Int(1, 10**6), default=10, help="stories timed per K")
-    p.add_argument("--seed", type=SEED, default=5000)
+    p.add_argument("--seed", type=SEED, default=5000, help="Philox seed (story j's candidates: seed + 1000 j + i)")
     p.add_argument("--out", default="runs/rerank", type=OutDir, help="folder for rerank.md and rerank.json")
     args = p.parse_args(argv)
     from pystory.rerank import SHIPPED_DISC, evaluate_reranking

@@ -103,7 +103,7 @@ def train_main(argv):
 
 
 def _train_main(argv):
-    from pystory.checkpoint import place_tokenizer, save_checkpoint
+    from pystory.checkpoint import place_tokenizer, save_checkpoint, tokenizer_file_of
     from pystory.disc import DiscConfig
     from pystory.gan import GAN, GANTrainConfig, GANTrainer, TrainingDiverged, plot_curves, story_openings
     args = train_parser().parse_args(argv)
@@ -121,7 +121,7 @@ def _train_main(argv):
     real = story_openings(tok, train, tc.seq_len)
     refs = [tok.decode(r).decode("utf-8", "replace") for r in story_openings(tok, held, tc.seq_len)]
     os.makedirs(args.out, exist_ok=True)
-    tok_name = place_tokenizer(tokenizer_path(init_ck), args.out)
+    tok_name = place_tokenizer(tokenizer_file_of(init_ck), args.out)
     trainer = GANTrainer(gan, real, tc, tokenizer=tok_name, refs=refs, tok=tok,
                          log=lambda m: print(m, flush=True))
     if args.resume:
@@ -151,13 +151,6 @@ def curves_title(tc):
     return (f"gan train: {tc.loss} loss, tau 1 -> 1/{tc.beta_max:g} ({tc.schedule}), G lr {tc.g_lr:g}, "
             f"D lr {tc.d_lr:g} x {tc.d_steps}, MLE weight {tc.mle_weight:g}, unroll {tc.unroll}, "
             f"B {tc.batch_size}, T {tc.seq_len}")
-
-
-def tokenizer_path(ck):
-    """The tokenizer file a checkpoint names ('byte' stays 'byte')."""
-    if ck.tokenizer == "byte":
-        return "byte"
-    return os.path.join(os.path.dirname(os.path.abspath(ck.path)), ck.tokenizer)
 
 
 # --- sample --------------------------------------------------------------------------------------

@@ -176,9 +176,9 @@ class DiscTrainer:
     @classmethod
     def prepare(cls, model_path, corpus, be, dc, log=print):
         """Load the story model and the real stories, draw (or reuse) the samples: a ready trainer."""
-        from pystory.checkpoint import load_checkpoint, place_tokenizer
+        from pystory.checkpoint import place_tokenizer, tokenizer_file_of
         from pystory.disc import DiscConfig, Discriminator
-        from pystory.gan_cli import tokenizer_path, corpus_splits
+        from pystory.gan_cli import corpus_splits
         from pystory.gpt_cli import load_model
         model, tok, ck = load_model(model_path, be.name)
         train, _ = corpus_splits(corpus, dc.samples)
@@ -189,7 +189,7 @@ class DiscTrainer:
         real = [tok.encode(s) for s in train[:dc.samples]]
         fake = [tok.encode(s) for s in fakes]
         D = Discriminator(DiscConfig(tok.vocab_size, dc.d_embd, dc.d_filters), be).init_weights(dc.seed)
-        tok_name = place_tokenizer(tokenizer_path(load_checkpoint(model_path)), dc.out_dir)
+        tok_name = place_tokenizer(tokenizer_file_of(ck), dc.out_dir)
         return cls(D, tok, real, fake, dc, log, tok_name)
 
     def batch(self, split, idx_real, idx_fake):

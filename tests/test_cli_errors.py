@@ -101,6 +101,11 @@ BAD = [
     ("data tokenize --tokenizer nope --corpus {f}/corpus", "nope"),
     ("data tokenize --corpus {f}/folder --out {f}/tok_out", "no train.txt or val.txt"),
     ("data tokenize --corpus {f}/corpus --out {f}/a_file", "--out"),
+    ("data download", "dataset"), ("data download wikipedia", "wikipedia"),
+    ("data download tinystories --version v3", "--version"), ("data download tinystories --splits test", "--splits"),
+    ("data download tinystories --timeout 0", "--timeout"), ("data download tinystories --timeout nan", "--timeout"),
+    ("data download tinystories --tokenizer {f}/nowhere.bpe", "nowhere.bpe"),
+    ("data download tinystories --out {f}/a_file", "--out"),
     # quantize (chapter 07)
     ("quantize", "--out"), ("quantize --model {f}/nowhere.ckpt --out {f}/q.ckpt", "nowhere.ckpt"),
     ("quantize --model {f}/folder --out {f}/q.ckpt", "is a folder"),

@@ -324,13 +324,14 @@ def evaluate_reranking(model_path, disc_path, corpus, backend, n_stories, Ks, n_
     """The reranking table: for each K, the story chosen among K candidates (candidate seeds
     seed_j, seed_j + 1, ... with seed_j = seed + 1000 j, so K = 1 is the plain story of seed_j
     and the candidates of a smaller K are the first of a larger K's), scored by check_story,
-    distinct-2, BLEU-4 and Self-BLEU-4; and the seconds per story of `rerank` itself."""
+    the consistency check (pystory.quality), distinct-2, BLEU-4 and Self-BLEU-4; and the seconds per
+    story of `rerank` itself."""
     from pystory import metrics
     from pystory.atomic import write_text_atomic
     from pystory.bench import machine
     from pystory.gan_cli import corpus_splits
     from pystory.gpt_cli import load_model
-    from pystory.quality import check_pass_rate
+    from pystory.quality import check_pass_rate, consistency_rate
     from pystory.sample import Sampler
     model, tok, _ = load_model(model_path, backend)
     D, _ = load_discriminator(disc_path, backend, tok)
@@ -360,17 +361,19 @@ def evaluate_reranking(model_path, disc_path, corpus, backend, n_stories, Ks, n_
     rows = []
     for K in Ks:
         texts = chosen[K]
-        rows.append(dict(K=K, check_pass=check_pass_rate(texts), distinct2=metrics.distinct_n(texts, 2),
+        rows.append(dict(K=K, check_pass=check_pass_rate(texts), consistency=consistency_rate(texts),
+                         distinct2=metrics.distinct_n(texts, 2),
                          bleu4=metrics.bleu(texts, refs, 4), self_bleu4=metrics.self_bleu(texts, 4),
                          seconds=timing[K], words=float(np.mean([len(metrics.words(t)) for t in texts]))))
     base = timing[Ks[0]]
     lines = [f"Reranking, {n_stories} stories (prompt {prompt!r}, temperature {temperature}), BLEU-4 against "
              f"{len(refs)} held-out stories; {machine()}",
-             "", "| K | check_story pass | distinct-2 | BLEU-4 | Self-BLEU-4 | words | s / story | cost vs K=" +
-             f"{Ks[0]} |", "|---|---|---|---|---|---|---|---|"]
+             "", "| K | check_story pass | consistent | distinct-2 | BLEU-4 | Self-BLEU-4 | words | s / story | "
+             f"cost vs K={Ks[0]} |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['K']} | {r['check_pass']:.1%} | {r['distinct2']:.3f} | {r['bleu4']:.3f} | "
-                     f"{r['self_bleu4']:.3f} | {r['words']:.0f} | {r['seconds']:.2f} | {r['seconds'] / base:.1f}x |")
+        lines.append(f"| {r['K']} | {r['check_pass']:.1%} | {r['consistency']:.1%} | {r['distinct2']:.3f} | "
+                     f"{r['bleu4']:.3f} | {r['self_bleu4']:.3f} | {r['words']:.0f} | {r['seconds']:.2f} | "
+                     f"{r['seconds'] / base:.1f}x |")
     table = "\n".join(lines)
     log(table)
     os.makedirs(out_dir, exist_ok=True)

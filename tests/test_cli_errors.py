@@ -143,7 +143,7 @@ BAD = [
     ("gan train --steps 0", "--steps"), ("gan train --g-lr 0", "--g-lr"), ("gan train --seed -1", "--seed"),
     ("gan train --init {f}/nowhere.ckpt", "nowhere.ckpt"), ("gan train --corpus {f}/nowhere", "make data"),
     ("gan train --init {f}/story.txt --corpus {f}/corpus", "not a pystory GPT checkpoint"),
-    ("gan train --out {f}/a_file", "--out"), ("gan train --st 5", "--st"),
+    ("gan train --out {f}/a_file", "--out"), ("gan train --st 5 --corpus {f}/corpus", "--st"),
     ("gan sample --model {f}/nowhere.ckpt", "nowhere.ckpt"), ("gan sample --model {f}/folder", "is a folder"),
     ("gan sample --model {f}/story.txt", "not a pystory GPT checkpoint"),
     ("gan sample --model {f}/story.txt --temperature nan", "--temperature"),

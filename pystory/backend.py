@@ -27,7 +27,7 @@ BACKENDS = ("numpy", "c", "cuda", "emu")
 # One entry per layer, in chapter order.
 LAYERS = ["basics", "tokenizer", "philox", "embedding", "word2vec", "attention", "kvcache",
           "linear", "layernorm", "gelu", "residual", "crossentropy", "optim",
-          "int8"]
+          "int8", "gumbel", "conv1d", "bce"]
 
 # A layer whose NumPy reference is split over several short modules (default: pystory/<layer>.py).
 REFERENCES = {"tokenizer": ("pretokenize", "bpe"), "word2vec": ("sgns",)}

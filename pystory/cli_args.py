@@ -26,7 +26,8 @@ import math
 import os
 import sys
 
-__all__ = ["Parser", "Int", "Float", "Path", "OutDir", "OutFile", "Tokenizer", "SEED", "UserError", "given", "run"]
+__all__ = ["Parser", "Int", "Float", "Many", "Path", "OutDir", "OutFile", "Tokenizer", "SEED", "UserError", "given",
+           "run"]
 
 
 class UserError(Exception):
@@ -108,6 +109,23 @@ class Float:
             where = _interval(self.lo, self.hi, self.lo_open, self.hi_open)
             raise argparse.ArgumentTypeError(f"must be a finite number in {where}, got {text!r}")
         return v
+
+
+class Many:
+    """Comma-separated values, each checked by `item` (an Int or a Float): "0.6,0.8,1.0" -> [0.6, 0.8, 1.0]."""
+
+    def __init__(self, item):
+        self.item = item
+        self.__name__ = "list"
+
+    def __call__(self, text):
+        parts = [t.strip() for t in str(text).split(",")]
+        if not text or not all(parts):
+            raise argparse.ArgumentTypeError(f"must be values separated by commas, got {text!r}")
+        try:
+            return [self.item(t) for t in parts]
+        except argparse.ArgumentTypeError as e:
+            raise argparse.ArgumentTypeError(f"each value {e}") from None
 
 
 SEED = Int(0, 2**64 - 1)                    # Philox takes a 64-bit key

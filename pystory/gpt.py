@@ -204,19 +204,27 @@ class GPT:
 
     # --- forward ----------------------------------------------------------------------
 
-    def forward(self, ids, targets=None, kv=None):
+    def forward(self, ids, targets=None, kv=None, embeddings=None):
         """ids: (B, T) int32 -> logits (B, T, V), and the mean loss (a float) if targets given.
 
         With `kv` (a KVCache with kv.n == 0), also stores every layer's keys and
         values for incremental decoding (the "prefill").
+
+        Embeddings in (chapter 05): with ids=None and `embeddings` (B, T, C), the
+        input vectors themselves, positions included, replace wte[ids] + wpe[:T].
+        The GAN feeds its generator soft tokens this way (y @ wte + wpe); backward()
+        then returns d loss / d embeddings instead of adding the encoder's gradient.
         """
         be, xp, cfg, p = self.be, self.xp, self.cfg, self.p
-        ids = be.asarray(np.asarray(ids, np.int32)) if isinstance(ids, (list, tuple)) else ids
-        B, T = ids.shape
+        if embeddings is None:
+            ids = be.asarray(np.asarray(ids, np.int32)) if isinstance(ids, (list, tuple)) else ids
+            B, T = ids.shape
+        else:
+            B, T = embeddings.shape[:2]
         C, NH = cfg.n_embd, cfg.n_head
         if T > cfg.block_size:
             raise ValueError(f"GPT.forward: sequence length {T} exceeds block_size {cfg.block_size}")
-        x = be.encoder_forward(ids, p["wte"], p["wpe"])                 # (B, T, C)
+        x = be.encoder_forward(ids, p["wte"], p["wpe"]) if embeddings is None else embeddings   # (B, T, C)
         layers = []
         for l in range(cfg.n_layer):
             a = {"x": x}
@@ -238,7 +246,8 @@ class GPT:
         logits = self.linear(lnf, "wte")                                                 # (B, T, V)
         if kv is not None:
             kv.n = T
-        self.acts = dict(ids=ids, layers=layers, x=x, lnf=lnf, lnf_mean=lnf_mean, lnf_rstd=lnf_rstd)
+        self.acts = dict(ids=ids if embeddings is None else None, layers=layers, x=x, lnf=lnf,
+                         lnf_mean=lnf_mean, lnf_rstd=lnf_rstd)
         if targets is None:
             self.acts["dlogits"] = None
             return logits, None
@@ -252,13 +261,18 @@ class GPT:
     def zero_grad(self):
         self.grads[...] = 0
 
-    def backward(self):
-        """Fill self.grads with d loss / d params for the last forward (run with targets)."""
-        if self.acts is None or self.acts.get("dlogits") is None:
+    def backward(self, dlogits=None):
+        """Add d loss / d params for the last forward (run with targets) to self.grads.
+
+        `dlogits` (B, T, V) (chapter 05): an upstream gradient to use instead of
+        the cross-entropy's; the forward then needs no targets. After a forward
+        with embeddings in, returns d loss / d embeddings (B, T, C)."""
+        if self.acts is None or (dlogits is None and self.acts.get("dlogits") is None):
             raise RuntimeError("GPT.backward: call forward(ids, targets) first")
         be, cfg, p, g, acts = self.be, self.cfg, self.p, self.g, self.acts
         # logits = lnf @ wte.T: wte gets a gradient here AND from the encoder (tied weights)
-        dlnf = self.linear_backward(acts["dlogits"], acts["lnf"], "wte")
+        dlogits = acts["dlogits"] if dlogits is None else dlogits
+        dlnf = self.linear_backward(dlogits, acts["lnf"], "wte")
         dx, dw, db = be.layernorm_backward(dlnf, acts["x"], p["lnfw"], acts["lnf_mean"], acts["lnf_rstd"])
         g["lnfw"][...] += dw
         g["lnfb"][...] += db
@@ -281,6 +295,8 @@ class GPT:
             g["ln1w"][l] += dw
             g["ln1b"][l] += db
             dx = be.residual_forward(dx2, dxb)
+        if acts["ids"] is None:
+            return dx                                     # embeddings in: their gradient goes back
         dwte, dwpe = be.encoder_backward(acts["ids"], dx, cfg.vocab_size, cfg.block_size)
         g["wte"][...] += dwte
         g["wpe"][...] += dwpe
@@ -304,19 +320,21 @@ class GPT:
     def new_kv_cache(self, B=1):
         return KVCache(self.cfg, self.be, B)
 
-    def decode_step(self, ids, kv):
+    def decode_step(self, ids, kv, embeddings=None):
         """ids: (B,) int32, the token at position kv.n -> logits (B, V), using and extending kv.
 
         The same arithmetic as forward() for one position, but the attention
         reads the cached keys and values instead of recomputing them: O(T C)
-        work per token instead of O(T^2 C) for a full forward.
+        work per token instead of O(T^2 C) for a full forward. With ids=None and
+        `embeddings` (B, 1, C), that input vector (position included) instead.
         """
         be, cfg, p = self.be, self.cfg, self.p
         C, NH, t = cfg.n_embd, cfg.n_head, kv.n
         if t >= cfg.block_size:
             raise ValueError(f"GPT.decode_step: the KV cache is full ({t} = block_size positions)")
-        B = ids.shape[0]
-        x = be.encoder_forward(ids.reshape(B, 1), p["wte"], p["wpe"][t:t + 1])        # (B, 1, C)
+        B = ids.shape[0] if embeddings is None else embeddings.shape[0]
+        x = (be.encoder_forward(ids.reshape(B, 1), p["wte"], p["wpe"][t:t + 1])         # (B, 1, C)
+             if embeddings is None else embeddings)
         for l in range(cfg.n_layer):
             h, _, _ = be.layernorm_forward(x, p["ln1w"][l], p["ln1b"][l])
             qkv = self.linear(h, "qkvw", l)                                             # (B, 1, 3C)

@@ -427,6 +427,10 @@ def story_parser():
     p.add_argument("--max-tokens", type=Int(0, 10**6), default=1000, help="stop after this many new tokens")
     p.add_argument("--no-cache", action="store_true", help="recompute the whole context every token")
     p.add_argument("--stats", action="store_true", help="print tokens/s at the end (to stderr)")
+    p.add_argument("--rerank", type=Int(1, 256), default=1, metavar="K",
+                   help="draw K stories, print the one the discriminator finds most real (chapter 05)")
+    p.add_argument("--disc", default=None, type=Path("file"),
+                   help="the discriminator for --rerank (default: the shipped one, pystory/models/disc.ckpt)")
     return p
 
 
@@ -438,12 +442,19 @@ def _story_main(argv):
     args = story_parser().parse_args(argv)
     from pystory.sample import Sampler, generate, stream_text
     model, tok, _ = load_model(args.model, args.backend, args.tokenizer)
+    disc = None
+    if args.rerank != 1 or args.disc is not None:   # chapter 05: the judge of the K candidates, checked now
+        from pystory.rerank import SHIPPED_DISC, load_discriminator
+        disc, _ = load_discriminator(args.disc or SHIPPED_DISC, model.be.name, tok)
     seed = args.seed
     if seed is None:
         seed = time.time_ns() % 2**32
         print(f"[seed {seed}: add --seed {seed} to tell this story again]", file=sys.stderr, flush=True)
     sampler = Sampler(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=seed)
     prompt_ids = tok.encode(args.prompt) if args.prompt else np.zeros(0, np.int32)
+    if disc is not None:                        # chapter 05: the best of K stories, judged by disc
+        from pystory.rerank import story_main_rerank
+        return story_main_rerank(args, model, tok, disc, prompt_ids, seed)
     out = sys.stdout
     out.write(args.prompt)
     out.flush()

@@ -19,6 +19,7 @@ BENCHES = {                       # each benchmark with its smallest sizes
                                        "--numpy-bytes", "2000"],
     "chapters/02_embeddings/bench.py": ["--quick"],
     "chapters/03_attention/bench.py": ["--quick", "--T", "64", "--repeat", "1"],
+    "chapters/05_gan/bench.py": ["--quick", "--rounds", "1"],
     "chapters/06_transformer/bench.py": ["--small", "--steps", "1", "--decode", "10"],
     "chapters/06_transformer/bench_ops.py": ["--quick"],
     "chapters/07_product/bench.py": ["--quick", "--repeats", "1"],
@@ -40,7 +41,8 @@ def tree_state():
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout
     figures = {p: hashlib.sha256(open(p, "rb").read()).hexdigest()
-               for p in glob.glob(os.path.join(ROOT, "chapters", "*", "figures", "*"))}
+               for p in glob.glob(os.path.join(ROOT, "chapters", "*", "figures", "**", "*"), recursive=True)
+               if os.path.isfile(p)}
     return status, figures
 
 

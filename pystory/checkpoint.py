@@ -6,7 +6,7 @@ File layout, format 2 (little-endian):
     0       8     magic b"PYSTGPT2"
     8       8     uint64 H: length of the header
     16      4     uint32 CRC-32 of every byte after this field (the header and the payload)
-    20      H     header, UTF-8 JSON: format, config, tokenizer, tokenizer_sha256, step, sections, train_state
+    20      H     header, UTF-8 JSON: format, model, config, tokenizer, tokenizer_sha256, step, sections, train_state
     20 + H  ...   payload: the sections one after another (params, then m and v if saved)
 
 Why the checksum covers the header: the header says how to read the payload
@@ -26,6 +26,12 @@ SHA-256 of its merges. Nothing else is accepted: a header naming
 `/etc/passwd` or `../x` is refused without following or printing it. A
 tokenizer given on the command line replaces the named one, but must have the
 same merges. `save_checkpoint` enforces the same rule when it writes.
+
+Which model. `model` names the kind of network ("gpt", chapter 06; "vae",
+chapter 04): it picks the config class that reads `config` and the parameter
+count the sections must have. A header without it is a GPT (format 2 files
+written before chapter 04). A loader that wants one kind says so
+(`load_checkpoint(path, model="vae")`) and gets a clear error for another.
 
 Parameters can be stored as float16 for shipping (half the size; the model
 computes in float32 after loading); training checkpoints keep float32 and
@@ -48,7 +54,7 @@ import zlib
 import numpy as np
 
 from pystory.atomic import atomic_open
-from pystory.gpt import GPTConfig, num_params
+import importlib
 
 __all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint", "load_tokenizer_of",
            "tokenizer_sha256", "place_tokenizer", "upgrade_checkpoint"]
@@ -60,6 +66,8 @@ PREFIX = 20                      # magic, header length, CRC-32
 MAX_HEADER = 64 << 20            # a header (mostly the loss history) is far smaller; refuse anything bigger
 DTYPES = {"float32": np.float32, "float16": np.float16}
 SECTIONS = ("params", "m", "v")
+# The kinds of model a checkpoint may hold: name -> (module, its config class, its parameter count)
+MODELS = {"gpt": ("pystory.gpt", "GPTConfig", "num_params"), "vae": ("pystory.vae", "VAEConfig", "num_params")}
 # A tokenizer file name: letters, digits, '.', '_', '-'; not starting with '.'. No folder, no "..".
 TOKENIZER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 
@@ -85,6 +93,10 @@ class Checkpoint:
     @property
     def train_state(self):
         return self.meta["train_state"]
+
+    @property
+    def kind(self):
+        return self.meta.get("model", "gpt")
 
 
 # --- the tokenizer a checkpoint names -----------------------------------------------------
@@ -194,6 +206,7 @@ def save_checkpoint(path, model, *, step=0, tokenizer="byte", dtype="float32", o
                          f"save as float32")
     header = {
         "format": FORMAT_VERSION,
+        "model": getattr(model, "kind", "gpt"),
         "config": model.cfg.to_dict(),
         "tokenizer": tokenizer,
         "tokenizer_sha256": tokenizer_sha256(tok),
@@ -226,15 +239,21 @@ def _check_header(path, header):
     if header.get("format") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {header.get('format')!r} is not supported "
                               f"(this pystory reads format {FORMAT_VERSION})")
+    kind = header.get("model", "gpt")
+    if kind not in MODELS:
+        bad(f"'model' must be one of {sorted(MODELS)}")
+    module, config_class, count = MODELS[kind]
+    module = importlib.import_module(module)
+    config_class, num_params = getattr(module, config_class), getattr(module, count)
     cfg = header.get("config")
-    names = [f for f in GPTConfig.__dataclass_fields__]
+    names = [f for f in config_class.__dataclass_fields__]
     if not isinstance(cfg, dict) or sorted(cfg) != sorted(names):
         bad(f"'config' must have exactly the fields {names}")
     for k in names:
-        if not _is_int(cfg[k], 1, 2**31 - 1):
-            bad(f"config field {k!r} must be an integer in [1, 2^31)")
+        if not _is_int(cfg[k], 0, 2**31 - 1):
+            bad(f"config field {k!r} must be an integer in [0, 2^31)")
     try:
-        config = GPTConfig(**cfg)
+        config = config_class(**cfg)      # the config's own rules (a GPT's sizes are >= 1)
     except ValueError as e:
         bad(str(e))
     if not isinstance(header.get("tokenizer"), str):
@@ -260,8 +279,9 @@ def _check_header(path, header):
     return config
 
 
-def load_checkpoint(path, *, expected_config=None, expected_vocab=None):
-    """Read and validate a checkpoint; CheckpointError says which check failed."""
+def load_checkpoint(path, *, expected_config=None, expected_vocab=None, model="gpt"):
+    """Read and validate a checkpoint; CheckpointError says which check failed.
+    model: the kind the caller can use, "gpt" (default) or "vae"; None accepts any."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
@@ -285,6 +305,10 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None):
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise CheckpointError(f"{path}: corrupt checkpoint: unreadable header ({type(e).__name__})") from None
     config = _check_header(path, header)
+    kind = header.get("model", "gpt")
+    if model is not None and kind != model:
+        raise CheckpointError(f"{path}: this is a {kind} checkpoint, not a {model} one "
+                              f"(a {kind} model is used with `python -m pystory {'vae' if kind == 'vae' else 'story'}`)")
     payload = memoryview(data)[PREFIX + hlen:]
     sizes = [n * np.dtype(dtype).itemsize for _, dtype, n in header["sections"]]
     if sum(sizes) != len(payload):             # before any view of the payload is made

@@ -159,6 +159,18 @@ def test_c_results_do_not_depend_on_the_thread_count(tmp_path):
     assert results[0].tobytes() == results[1].tobytes()
 
 
+def test_the_c_cell_written_as_plain_loops_is_the_first_step_of_the_sequence(rng):
+    # csrc/gru_cell.c's gru_cell_forward (the spec in C, and the homework's reference)
+    from pystory.c import ext, ptr
+    B, I, H = 3, 5, 7
+    x, h0, w_ih, w_hh, b_ih, b_hh = make(rng, B, 1, I, H)
+    h_new = np.full((B, H), np.nan, np.float32)
+    ext().lib.gru_cell_forward(ptr(h_new), ptr(np.ascontiguousarray(x[:, 0])), ptr(h0), ptr(w_ih), ptr(w_hh),
+                               ptr(b_ih), ptr(b_hh), B, I, H)
+    out, _ = pystory.backend("c").gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
+    assert_agree(h_new, out[:, 0], name="h_new")
+
+
 # --- bad input (the declaration tests cover every argument) -----------------------------------
 
 def test_gru_rejects_recurrent_weights_of_the_wrong_shape(backend, rng):

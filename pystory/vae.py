@@ -117,15 +117,23 @@ def _views(buf, cfg):
     return views
 
 
-def _init_scale(name, shape):
-    """torch's defaults: U(-k, k) with k = 1/sqrt(fan_in) for GRU and linear weights and
-    biases (fan_in = H for the GRUs); embeddings N(0, 1) scaled to 0.1 (small inputs keep
-    the gates out of saturation at the start)."""
+GRU_TENSORS = ("w_ih", "w_hh", "b_ih", "b_hh")
+
+
+def _init_scale(name, shape, H):
+    """How tensor `name` starts: ("normal", std) or ("uniform", k) for U(-k, k).
+
+    Embeddings N(0, 0.1): small inputs keep the gates out of saturation at the
+    start. The GRUs' weights and biases U(-1/sqrt(H), 1/sqrt(H)), torch.nn.GRU's
+    default. The linear layers' weights U(-1/sqrt(fan_in), 1/sqrt(fan_in)), their
+    biases U(-1, 1) (wider than torch's default, which scales them like the weights)."""
     if name.endswith("wte"):
         return "normal", 0.1
-    fan_in = {"enc_w_stats": shape[-1], "enc_b_stats": None, "dec_w_z": shape[-1], "dec_b_z": None,
-              "out_w": shape[-1], "out_b": None}.get(name)
-    return "uniform", 1 / math.sqrt(max(fan_in or 1, 1))
+    if name.split("_", 1)[1] in GRU_TENSORS:
+        return "uniform", 1 / math.sqrt(H)
+    if len(shape) == 2:
+        return "uniform", 1 / math.sqrt(max(shape[1], 1))
+    return "uniform", 1.0
 
 
 class VAE:
@@ -153,15 +161,11 @@ class VAE:
 
     def _init(self, names, seed):
         """Draw the tensors `names` from Philox (seed), the same on every machine."""
-        H = self.cfg.n_hidden
         host = self.be.to_numpy(self.params).copy()
         views, offset = _views(host, self.cfg), 0
         for name in names:
             view = views[name]
-            kind, k = _init_scale(name, view.shape)
-            if name.startswith(("enc_w_i", "enc_w_h", "enc_b_i", "enc_b_h", "dec_w_i", "dec_w_h",
-                                "dec_b_i", "dec_b_h")):
-                kind, k = "uniform", 1 / math.sqrt(H)
+            kind, k = _init_scale(name, view.shape, self.cfg.n_hidden)
             n = view.size
             if kind == "normal":
                 view[...] = (philox_normal(seed, offset, n) * np.float32(k)).reshape(view.shape)

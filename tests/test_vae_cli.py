@@ -124,3 +124,13 @@ def test_a_language_model_trains_and_evaluates(tmp_path):
     assert r.returncode == 0 and "AU 0/0" in r.stdout, r.stderr
     r = vae("interpolate", "--model", str(tmp_path / "lm" / "model.ckpt"), "A.", "B.")
     assert r.returncode == 2 and "language model" in r.stderr and no_traceback(r)
+
+
+def test_train_reads_any_tinystories_format_corpus(tmp_path):
+    from pystory.data.corpus import write_corpus
+    from pystory.data.storyworld import generate_stories
+    corpus = tmp_path / "stories.txt"
+    write_corpus(str(corpus), generate_stories(40, seed=5))
+    r = vae("train", "--config", "tiny", "--corpus", str(corpus), "--steps", "2", "--batch-size", "8",
+            "--eval-every", "0", "--out", str(tmp_path / "run"))
+    assert r.returncode == 0 and "training sentences" in r.stdout, r.stderr

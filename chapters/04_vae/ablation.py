@@ -44,6 +44,8 @@ SCHEDULE_ROWS = [
      ["--kl-schedule", "cyclical", "--kl-cycles", "4", "--kl-ratio", "0.5"]),
 ]
 EVAL = ["--n", "500", "--k", "100"]
+# the order rows are trained in: the baseline, the collapse, then the full recipe (the shipped model) first
+ORDER = ["lm", "vanilla", "ae", "fbits", "wdrop", "anneal", "sigmoid", "cyclical"]
 
 
 def steps_of(opts):
@@ -151,7 +153,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     from pystory.bench import machine
     all_rows = ROWS + SCHEDULE_ROWS
-    todo = [r for r in all_rows if args.rows is None or r[0] in args.rows]
+    todo = sorted((r for r in all_rows if args.rows is None or r[0] in args.rows), key=lambda r: ORDER.index(r[0]))
     if not args.table_only:
         from concurrent.futures import ThreadPoolExecutor
         threads = max(1, 2 // args.jobs)

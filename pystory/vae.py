@@ -240,7 +240,7 @@ class VAE:
         """-log p(token) for every real position of the batch given codes z: (N,), and the
         per-sentence sums (B,). dec_in replaces the batch's decoder inputs (word dropout)."""
         be, xp = self.be, self.xp
-        dec_in = batch["dec_in"] if dec_in is None else dec_in
+        dec_in = xp.asarray(batch["dec_in"] if dec_in is None else dec_in)          # host batches too (eval)
         B, T = batch["dec_in"].shape
         h0 = self.initial_state(z)
         ds, cache = self.decode(dec_in, z, h0)                                        # (B, T, H)

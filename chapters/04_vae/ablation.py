@@ -43,9 +43,14 @@ SCHEDULE_ROWS = [
     ("cyclical", "KL annealing, cyclical (M = 4, R = 0.5)",
      ["--kl-schedule", "cyclical", "--kl-cycles", "4", "--kl-ratio", "0.5"]),
 ]
+# one more: the full recipe without word dropout (Li et al. 2019's own recipe: annealing, free bits, AE + reset)
+VARIANT_ROWS = [
+    ("ae_nowd", "AE pre-training + reset, annealing, free bits; no word dropout",
+     ANNEAL + ["--free-bits", "0.15", "--ae-steps", "1000"]),
+]
 EVAL = ["--n", "500", "--k", "100"]
 # the order rows are trained in: the baseline, the collapse, then the full recipe (the shipped model) first
-ORDER = ["lm", "vanilla", "ae", "fbits", "wdrop", "anneal", "sigmoid", "cyclical"]
+ORDER = ["lm", "vanilla", "ae", "fbits", "wdrop", "anneal", "sigmoid", "cyclical", "ae_nowd"]
 
 
 def steps_of(opts):
@@ -152,7 +157,7 @@ def main(argv=None):
     ap.add_argument("--base", default=os.path.join(ROOT, "runs", "vae_ablation"))
     args = ap.parse_args(argv)
     from pystory.bench import machine
-    all_rows = ROWS + SCHEDULE_ROWS
+    all_rows = ROWS + SCHEDULE_ROWS + VARIANT_ROWS
     todo = sorted((r for r in all_rows if args.rows is None or r[0] in args.rows), key=lambda r: ORDER.index(r[0]))
     if not args.table_only:
         from concurrent.futures import ThreadPoolExecutor
@@ -164,12 +169,13 @@ def main(argv=None):
     figs = os.path.join(HERE, "figures") if args.refresh_figures else os.path.join(ROOT, "runs", "figures", "04_vae")
     os.makedirs(figs, exist_ok=True)
     main_table, schedule_table = table(results, ROWS), table(results, [ROWS[1], ROWS[2]] + SCHEDULE_ROWS)
+    variant_table = table(results, [ROWS[0], ROWS[-1]] + VARIANT_ROWS)
     times = {n: open(os.path.join(args.base, n, "time.txt")).read().strip()
              for n, _, _ in all_rows if os.path.exists(os.path.join(args.base, n, "time.txt"))}
     text = (f"`python chapters/04_vae/ablation.py` — {STEPS} steps of B = 64 sentences per row (the AE row: "
             f"1,000 more before), model `small` (E 64, H 192, Z 32), story.bpe, storyworld 6,000 stories; "
             f"500 test sentences, k = 100; {machine()}\n\n{main_table}\n\nSchedules (each alone):\n\n"
-            f"{schedule_table}\n\nwall seconds per row (train + eval, shared machine): {times}\n")
+            f"{schedule_table}\n\nThe full recipe with and without word dropout:\n\n{variant_table}\n\nwall seconds per row (train + eval, shared machine): {times}\n")
     from pystory.atomic import write_text_atomic
     write_text_atomic(os.path.join(figs, "ablation.md"), text)
     write_text_atomic(os.path.join(figs, "ablation.json"),

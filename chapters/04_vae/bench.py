@@ -102,14 +102,23 @@ def torch_gru(torch, args, dout, device):
     return fn
 
 
+PAUSE = 0.3   # seconds between two timed calls (see interleaved)
+
+
 def interleaved(fns, rounds, warmup=1):
-    """{name: [seconds per round]}: every fn once per round, in the same order."""
+    """{name: [seconds per round]}: every fn once per round, in the same order.
+
+    A pause before each call lets the previous one's idle worker threads go to
+    sleep: OpenBLAS (numpy) and torch's OpenMP keep theirs spinning for a while
+    after a call, and those spinners would otherwise take half of the cores
+    from whatever is timed next (measured here: c at 214 ms instead of ~90)."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     times = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
+            time.sleep(PAUSE)
             t0 = time.perf_counter()
             own = fn()                              # a remote fn returns the child's own timing
             times[name].append(own if own is not None else time.perf_counter() - t0)

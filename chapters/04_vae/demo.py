@@ -71,7 +71,7 @@ def homotopies(model, tok, figs, steps):
     for a, b in PAIRS:
         mu, _ = encode(model, tok, [a, b])
         rows = greedy(model, tok, homotopy(mu[0], mu[1], steps))
-        lines += ["| t | decoded |", "|---|---|"]
+        lines += [f"From the code of *{a}* (t = 0) to that of *{b}* (t = 1):", "", "| t | decoded |", "|---|---|"]
         for t, s in zip(np.linspace(0, 1, steps), rows):
             lines.append(f"| {t:.2f} | {s} |")
             print(f"  {t:.2f}  {s}")

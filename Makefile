@@ -15,18 +15,23 @@ JOBS   ?= 2
 CH     ?= 00
 ARGS   ?=
 
-.PHONY: help setup build test test-gpu bench grade story data train clean doctor
+.PHONY: help setup build test test-gpu bench figures grade story data train clean doctor
 
 help:
-	@echo "make story        print a story from the shipped model"
+	@echo "make story        print a story from the shipped model (ARGS=\"--seed 7 --prompt '...'\")"
 	@echo "make test         set up, build and run the test suite (CPU only)"
 	@echo "make test-gpu     run the GPU tests (needs an NVIDIA GPU and CuPy)"
-	@echo "make bench        run every chapter's benchmark"
+	@echo "make bench        run every chapter's benchmarks (tables and plots in build/figures/)"
+	@echo "make figures      run every demo and write the committed figures in chapters/*/figures/"
 	@echo "make grade CH=00  grade your homework for chapter CH"
 	@echo "make data         write the default story corpus to data/storyworld"
+	@echo "make train        train the GPT (ARGS=\"--steps 2000 --out runs/gpt\"; see python -m pystory train --help)"
 	@echo "make doctor       check Python, compiler, OpenMP, nvcc, CuPy, GPU"
+	@echo "make setup        create .venv and install pystory into it"
 	@echo "make build        (re)build the C extension"
 	@echo "make clean        remove build outputs (keeps .venv)"
+	@echo "Benchmarks and demos write to build/figures/; add ARGS=--refresh-figures to make bench to"
+	@echo "rewrite the committed tables in chapters/*/figures/."
 
 $(SETUP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.10+"; exit 1; }
@@ -50,7 +55,10 @@ test-gpu: build
 	$(PY) -m pytest -q -m gpu --require-gpu $(ARGS)
 
 bench: build
-	@for b in chapters/*/bench.py; do echo "== $$b"; $(PY) $$b $(ARGS) || exit 1; done
+	@for b in chapters/*/bench*.py; do echo "== $$b"; $(PY) $$b $(ARGS) || exit 1; done
+
+figures: build
+	@for d in chapters/*/demo.py; do echo "== $$d"; $(PY) $$d --refresh-figures $(ARGS) || exit 1; done
 
 grade: build
 	$(PY) -m pystory grade $(CH) $(ARGS)

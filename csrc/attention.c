@@ -18,11 +18,12 @@
 
 #include "attention.h"
 
-// The flash tiles: BQ query rows meet BK keys at a time. HS_MAX bounds the
-// head size so that the tiles fit on the stack (the binding checks it).
-#define BQ 32
-#define BK 32
-#define HS_MAX 256
+// The flash tiles: BLOCK_Q query rows meet BLOCK_K keys at a time (the names of
+// pystory/attention.py and cuda/attention.cu). HEAD_SIZE_MAX bounds the head size
+// so that the tiles fit on the stack (the declaration in pystory/attention.py checks it).
+#define BLOCK_Q 32
+#define BLOCK_K 32
+#define HEAD_SIZE_MAX 256
 
 static inline int min_int(int a, int b) { return a < b ? a : b; }
 
@@ -213,19 +214,19 @@ flash_forward_tile(float* restrict out, float* restrict lse, const float* restri
                    int b, int h, int it, int T, int C, int NH, const int hs) {
     int C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
-    float kt[HS_MAX][BK];        // one key tile, transposed
-    float s[BQ][BK];             // one tile of scores, then of exp(s - m)
-    float acc[BQ][HS_MAX];       // running sum of exp(s - m) v, per query row
-    float m[BQ], l[BQ];
-    int i0 = it * BQ, nq = min_int(BQ, T - i0);
+    float kt[HEAD_SIZE_MAX][BLOCK_K];  // one key tile, transposed
+    float s[BLOCK_Q][BLOCK_K];         // one tile of scores, then of exp(s - m)
+    float acc[BLOCK_Q][HEAD_SIZE_MAX]; // running sum of exp(s - m) v, per query row
+    float m[BLOCK_Q], l[BLOCK_Q];
+    int i0 = it * BLOCK_Q, nq = min_int(BLOCK_Q, T - i0);
     for (int i = 0; i < nq; i++) {
         m[i] = -INFINITY;
         l[i] = 0.0f;
         for (int d = 0; d < hs; d++) acc[i][d] = 0.0f;
     }
     memset(kt, 0, sizeof(kt[0]) * hs);  // keys past T stay 0, never NaN
-    for (int j0 = 0; j0 < i0 + nq; j0 += BK) {
-        int nk = min_int(BK, i0 + nq - j0);
+    for (int j0 = 0; j0 < i0 + nq; j0 += BLOCK_K) {
+        int nk = min_int(BLOCK_K, i0 + nq - j0);
         for (int j = 0; j < nk; j++) {
             const float* k = qkv + ((long)b * T + j0 + j) * C3 + C + h * hs;
             for (int d = 0; d < hs; d++) kt[d][j] = k[d];
@@ -235,18 +236,18 @@ flash_forward_tile(float* restrict out, float* restrict lse, const float* restri
             if (visible <= 0) continue;                  // the whole tile is in this row's future
             const float* q = qkv + ((long)b * T + i0 + i) * C3 + h * hs;
             float* si = s[i];
-            for (int j = 0; j < BK; j++) si[j] = 0.0f;
+            for (int j = 0; j < BLOCK_K; j++) si[j] = 0.0f;
             for (int d = 0; d < hs; d++) {
                 float qd = q[d] * scale;
                 #pragma omp simd
-                for (int j = 0; j < BK; j++) si[j] += qd * kt[d][j];
+                for (int j = 0; j < BLOCK_K; j++) si[j] += qd * kt[d][j];
             }
             float mnew = m[i];
             for (int j = 0; j < visible; j++) mnew = si[j] > mnew ? si[j] : mnew;
             float corr = exp_fast(m[i] - mnew);  // ~0 on the first tile (m = -inf)
             float sum = 0.0f;
             #pragma omp simd reduction(+ : sum)
-            for (int j = 0; j < BK; j++) {   // whole tile: a fixed trip count vectorizes
+            for (int j = 0; j < BLOCK_K; j++) {   // whole tile: a fixed trip count vectorizes
                 si[j] = j < visible ? exp_fast(si[j] - mnew) : 0.0f;
                 sum += si[j];
             }
@@ -272,10 +273,10 @@ flash_forward_tile(float* restrict out, float* restrict lse, const float* restri
 }
 
 // out: (B, T, C), lse: (B, NH, T) written.
-// One (b, h, query tile) per iteration. The tile's BQ query rows meet the key
+// One (b, h, query tile) per iteration. The tile's BLOCK_Q query rows meet the key
 // tiles up to the diagonal; each key tile is first copied transposed into kt
 // (kt[d][j]) so that the score loop runs over j with unit stride: for each
-// query row i and dimension d, s[i][0..BK) += q[i][d] * kt[d][0..BK) is one
+// query row i and dimension d, s[i][0..BLOCK_K) += q[i][d] * kt[d][0..BLOCK_K) is one
 // vector FMA per 16 (AVX-512) keys. The online softmax keeps, per row, the
 // running max m, the running sum l of exp(s - m) and the running output acc;
 // when the max grows, what was summed so far is rescaled by exp(m_old - m_new).
@@ -285,7 +286,7 @@ void attention_forward_flash(float* restrict out, float* restrict lse, const flo
     // multiply-adds of Q K^T under the mask: below ~0.05 ms of work, waking
     // the other cores costs more than it saves, so small calls run serially
     long work = (long)B * NH * T * (T + 1) / 2 * hs;
-    int ntiles = (T + BQ - 1) / BQ;
+    int ntiles = (T + BLOCK_Q - 1) / BLOCK_Q;
     #pragma omp parallel for collapse(3) schedule(dynamic) if (work > (1L << 18))
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < NH; h++) {
@@ -303,7 +304,7 @@ void attention_forward_flash(float* restrict out, float* restrict lse, const flo
 }
 
 // The backward of one (b, h); it owns that head's dq, dk, dv: no atomics.
-// For each tile of BK keys, transposed copies of K and V (kt, vt) stay in L1
+// For each tile of BLOCK_K keys, transposed copies of K and V (kt, vt) stay in L1
 // while the query rows i >= j0 pass by, QB = 4 at a time:
 //   p  = exp(scale q_i . k_j - lse_i)          the forward's P, recomputed
 //   dp = dy_i . v_j,  ds = p (dp - D_i) scale  with D_i = dy_i . out_i (= sum_j P dP, see the lesson)
@@ -318,17 +319,17 @@ flash_backward_head(float* restrict dqkv, const float* restrict dout, const floa
                     int b, int h, int T, int C, int NH, const int hs) {
     int C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
-    float kt[HS_MAX][BK], vt[HS_MAX][BK];       // the key tile, transposed
-    float dk_t[BK][HS_MAX], dv_t[BK][HS_MAX];   // its gradients, accumulated over queries
-    float p[QB][BK], ds[QB][BK];
+    float kt[HEAD_SIZE_MAX][BLOCK_K], vt[HEAD_SIZE_MAX][BLOCK_K];      // the key tile, transposed
+    float dk_t[BLOCK_K][HEAD_SIZE_MAX], dv_t[BLOCK_K][HEAD_SIZE_MAX];  // its gradients, over all queries
+    float p[QB][BLOCK_K], ds[QB][BLOCK_K];
     for (int t = 0; t < T; t++) {
         float* g = dqkv + ((long)b * T + t) * C3 + h * hs;
         for (int d = 0; d < hs; d++) g[d] = 0.0f;   // dq accumulates; dk, dv are written per tile
     }
     memset(kt, 0, sizeof(kt[0]) * hs);
     memset(vt, 0, sizeof(vt[0]) * hs);
-    for (int j0 = 0; j0 < T; j0 += BK) {
-        int nk = min_int(BK, T - j0);
+    for (int j0 = 0; j0 < T; j0 += BLOCK_K) {
+        int nk = min_int(BLOCK_K, T - j0);
         for (int j = 0; j < nk; j++) {
             const float* k = qkv + ((long)b * T + j0 + j) * C3 + C + h * hs;
             for (int d = 0; d < hs; d++) {
@@ -350,19 +351,19 @@ flash_backward_head(float* restrict dqkv, const float* restrict dout, const floa
                 #pragma omp simd reduction(+ : D)
                 for (int d = 0; d < hs; d++) D += dyr[r][d] * y[d];
                 // scores and dP for the whole tile at once, unit stride over j
-                float dp[BK];
-                for (int j = 0; j < BK; j++) p[r][j] = dp[j] = 0.0f;
+                float dp[BLOCK_K];
+                for (int j = 0; j < BLOCK_K; j++) p[r][j] = dp[j] = 0.0f;
                 for (int d = 0; d < hs; d++) {
                     float qd = qr[r][d] * scale, dyd = dyr[r][d];
                     #pragma omp simd
-                    for (int j = 0; j < BK; j++) {
+                    for (int j = 0; j < BLOCK_K; j++) {
                         p[r][j] += qd * kt[d][j];
                         dp[j] += dyd * vt[d][j];
                     }
                 }
                 int visible = i0 + r < T ? min_int(nk, i0 + r - j0 + 1) : 0;
                 #pragma omp simd
-                for (int j = 0; j < BK; j++) {
+                for (int j = 0; j < BLOCK_K; j++) {
                     float pj = j < visible ? exp_fast(p[r][j] - lse_i) : 0.0f;
                     p[r][j] = pj;
                     ds[r][j] = pj * (dp[j] - D) * scale;

@@ -7,38 +7,15 @@
 //   softmax      three versions: a thread, a warp, a block per row (online)
 //   naive        scores, softmax, weighted sum: one simple kernel per step,
 //                the (B, NH, T, T) matrix in global memory between them
-//   flash        one kernel per pass that keeps a tile of keys and values in
+//   flash        one kernel per pass that keeps a tile of keys (or values) in
 //                shared memory and the running softmax in registers; the
-//                (T, T) matrix never reaches global memory. Specialised for
-//                head sizes 16, 32, 64, 128 (a template; one extern "C"
-//                entry point per size, because Python finds kernels by name).
+//                (T, T) matrix never reaches global memory. Compiled for head
+//                sizes up to 16, 32, 64, 128 and 256 (a template; one extern "C"
+//                entry point per size, because Python finds kernels by name);
+//                any head size 1..256 runs on the next size up, the dimensions
+//                past it masked.
 
-#define NEG_INF __int_as_float(0xff800000)  // -infinity (NVRTC has no math.h)
-#define FULL_MASK 0xffffffffu
-
-// --- warp helpers ---------------------------------------------------------------
-
-// Butterfly reductions: after the steps 16, 8, 4, 2, 1 of __shfl_xor_sync
-// every lane holds the result (no shared memory, no __syncthreads).
-__device__ __forceinline__ float warp_max(float v) {
-    for (int offset = 16; offset > 0; offset /= 2) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, offset));
-    return v;
-}
-
-__device__ __forceinline__ float warp_sum(float v) {
-    for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(FULL_MASK, v, offset);
-    return v;
-}
-
-// The online softmax's merge: (m, s) summarises a set of numbers x as their
-// max m and s = sum exp(x - m). Two summaries combine into one by moving
-// both sums to the larger max. An empty set is (-inf, 0).
-__device__ __forceinline__ void online_merge(float& m, float& s, float m2, float s2) {
-    float M = fmaxf(m, m2);
-    if (M == NEG_INF) return;  // both empty: exp(-inf - -inf) would be NaN
-    s = s * expf(m - M) + s2 * expf(m2 - M);
-    m = M;
-}
+#include "common.cuh"   // NEG_INF, FULL_MASK, warp_sum, warp_max, online_merge, warp_online_merge
 
 // --- softmax ------------------------------------------------------------------
 
@@ -97,11 +74,7 @@ softmax_forward_online_kernel(float* __restrict__ y, const float* __restrict__ x
     float* yr = y + (long long)r * N;
     float m = NEG_INF, s = 0.0f;
     for (int i = t; i < N; i += blockDim.x) online_merge(m, s, xr[i], 1.0f);
-    for (int offset = 16; offset > 0; offset /= 2) {
-        float m2 = __shfl_xor_sync(FULL_MASK, m, offset);
-        float s2 = __shfl_xor_sync(FULL_MASK, s, offset);
-        online_merge(m, s, m2, s2);
-    }
+    warp_online_merge(m, s);
     if (lane == 0) {
         warp_m[warp] = m;
         warp_s[warp] = s;
@@ -110,11 +83,7 @@ softmax_forward_online_kernel(float* __restrict__ y, const float* __restrict__ x
     if (warp == 0) {
         m = lane < nwarps ? warp_m[lane] : NEG_INF;
         s = lane < nwarps ? warp_s[lane] : 0.0f;
-        for (int offset = 16; offset > 0; offset /= 2) {
-            float m2 = __shfl_xor_sync(FULL_MASK, m, offset);
-            float s2 = __shfl_xor_sync(FULL_MASK, s, offset);
-            online_merge(m, s, m2, s2);
-        }
+        warp_online_merge(m, s);
         if (lane == 0) {
             warp_m[0] = m;
             warp_s[0] = s;
@@ -248,95 +217,129 @@ attention_backward_naive_dqk_kernel(float* __restrict__ dqkv, const float* __res
 //
 // All three flash kernels share one thread mapping: a block of 4 warps, each
 // warp owns ROWS rows (query rows in the forward and dq kernels, key rows in
-// the dk/dv kernel), and the other side comes in tiles of 32 held in shared
-// memory, *transposed* with a padded stride of 33: Xt[d * 33 + j]. Then
+// the dk/dv kernel), and the other side comes in tiles of BLOCK_K = 32 rows
+// held in ONE shared buffer, *transposed* with a padded stride of 33:
+// Xt[d * 33 + j]. The buffer holds the key tile, then the value tile (the
+// scores of a tile are kept in registers in between), so a head of 256
+// floats fits the 48 KiB of shared memory. Then
 //   * lane = j (one score per lane): lane j reads Xt[d*33 + j], consecutive
 //     addresses, no bank conflict, while Rows[r][d] is one broadcast;
-//   * lane = d (one output dimension per lane, HS / 32 of them):
+//   * lane = d (one output dimension per lane, HS_MAX / 32 of them):
 //     lane d reads Xt[d*33 + j], 33 floats apart = 33 banks apart, no conflict.
 // The scores p_j of a row live one per lane and are handed to every lane
 // with __shfl_sync(p, j), so the (T, T) matrix exists only as 32 registers.
+// The head size hs = C / NH is read at run time; HS_MAX (the template) only
+// sizes the registers, and dimensions d >= hs are masked.
 
-template <int HS> struct Flash {
+#define HEAD_SIZE_MAX 256   // the largest instance, as in pystory/attention.py and csrc/attention.c
+
+template <int HS_MAX> struct Flash {
     static constexpr int WARPS = 4;
-    static constexpr int ROWS = HS >= 128 ? 2 : 4;     // rows per warp: keeps shared memory < 48 KiB
-    static constexpr int BR = WARPS * ROWS;            // rows per block
-    static constexpr int BC = 32;                      // columns per tile: one per lane
-    static constexpr int LD = 33;                      // padded stride of the transposed tiles
-    static constexpr int DPL = (HS + 31) / 32;         // output dimensions per lane
+    static constexpr int ROWS = HS_MAX >= 256 ? 1 : HS_MAX >= 128 ? 2 : 4;  // rows per warp: shared memory < 48 KiB
+    static constexpr int BLOCK_Q = WARPS * ROWS;       // rows per block (queries; keys in dk/dv)
+    static constexpr int BLOCK_K = 32;                 // rows per tile of the other side: one per lane
+    static constexpr int LD = 33;                      // padded stride of the transposed tile
+    static constexpr int DPL = (HS_MAX + 31) / 32;     // output dimensions per lane
 };
 
-// Forward: block = (b, h, tile of BR queries). Shared: Qs[BR][HS] (q * scale),
-// Kt and Vt [HS][33]. For each key tile up to the diagonal, each warp, for
-// each of its rows: s = q . k_lane (lane = key), the online softmax update of
-// (m, l) with a warp max and a warp sum, then acc[d] += sum_j p_j v_j[d]
-// (lane = dimension). Writes out = acc / l and lse = m + log l.
-template <int HS>
+// Copies rows t0 .. t0 + 31 of a head (rows of `src`, `stride` floats apart,
+// times `scale`) into the transposed tile Xt[d * LD + j]; rows past T are 0.
+__device__ __forceinline__ void load_tile_t(float* Xt, const float* src, long long stride, int t0, int T,
+                                            int hs, float scale) {
+    for (int idx = threadIdx.x; idx < 32 * hs; idx += blockDim.x) {
+        int j = idx / hs, d = idx % hs;
+        Xt[d * 33 + j] = t0 + j < T ? src[(long long)(t0 + j) * stride + d] * scale : 0.0f;
+    }
+}
+
+// Copies the block's rows r = 0 .. rows-1 (row t0 + r) into Rows[r * hs + d]; rows past T are 0.
+__device__ __forceinline__ void load_rows(float* Rows, const float* src, long long stride, int t0, int rows,
+                                          int T, int hs, float scale) {
+    for (int idx = threadIdx.x; idx < rows * hs; idx += blockDim.x) {
+        int r = idx / hs, d = idx % hs;
+        Rows[idx] = t0 + r < T ? src[(long long)(t0 + r) * stride + d] * scale : 0.0f;
+    }
+}
+
+// Forward: block = (b, h, tile of BLOCK_Q queries). Shared: Qs[BLOCK_Q][hs]
+// (q * scale) and Xt[hs][33]. For each key tile up to the diagonal, each warp,
+// for each of its rows: s = q . k_lane (lane = key), the online softmax update
+// of (m, l) with a warp max and a warp sum; then the value tile replaces the
+// keys and acc[d] += sum_j p_j v_j[d] (lane = dimension). Writes out = acc / l
+// and lse = m + log l.
+template <int HS_MAX>
 __device__ void flash_forward(float* __restrict__ out, float* __restrict__ lse,
                               const float* __restrict__ qkv, int B, int T, int C, int NH, float* smem) {
-    typedef Flash<HS> F;
-    float* Qs = smem;                    // [BR][HS]
-    float* Kt = Qs + F::BR * HS;         // [HS][LD]
-    float* Vt = Kt + HS * F::LD;         // [HS][LD]
-    int ntiles = (T + F::BR - 1) / F::BR;
+    typedef Flash<HS_MAX> F;
+    int hs = C / NH;
+    float* Qs = smem;                    // [BLOCK_Q][hs]
+    float* Xt = Qs + F::BLOCK_Q * hs;    // [hs][LD]: the key tile, then the value tile
+    int ntiles = (T + F::BLOCK_Q - 1) / F::BLOCK_Q;
     int bh = blockIdx.x / ntiles;
     int tile = ntiles - 1 - blockIdx.x % ntiles;  // the longest tiles (near the end) start first
     int b = bh / NH, h = bh % NH, C3 = 3 * C;
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    int i0 = tile * F::BR;
-    float scale = rsqrtf((float)HS);
-    const float* base = qkv + (long long)b * T * C3 + h * HS;
+    int i0 = tile * F::BLOCK_Q;
+    float scale = rsqrtf((float)hs);
+    const float* base = qkv + (long long)b * T * C3 + h * hs;
 
-    for (int idx = threadIdx.x; idx < F::BR * HS; idx += blockDim.x) {
-        int r = idx / HS, d = idx % HS, t = i0 + r;
-        Qs[idx] = t < T ? base[(long long)t * C3 + d] * scale : 0.0f;
-    }
-    float m[F::ROWS], l[F::ROWS], acc[F::ROWS][F::DPL];
+    load_rows(Qs, base, C3, i0, F::BLOCK_Q, T, hs, scale);
+    float m[F::ROWS], l[F::ROWS], p[F::ROWS], acc[F::ROWS][F::DPL];
+    #pragma unroll
     for (int k = 0; k < F::ROWS; k++) {
         m[k] = NEG_INF;
         l[k] = 0.0f;
+        #pragma unroll
         for (int c = 0; c < F::DPL; c++) acc[k][c] = 0.0f;
     }
-    int last = min(i0 + F::BR, T) - 1;          // the tile's last query
-    for (int j0 = 0; j0 <= last; j0 += F::BC) {
+    int last = min(i0 + F::BLOCK_Q, T) - 1;     // the tile's last query
+    for (int j0 = 0; j0 <= last; j0 += F::BLOCK_K) {
         __syncthreads();                        // everyone is done with the previous tile
-        for (int idx = threadIdx.x; idx < F::BC * HS; idx += blockDim.x) {
-            int j = idx / HS, d = idx % HS, t2 = j0 + j;
-            const float* kv = base + (long long)t2 * C3 + C + d;
-            Kt[d * F::LD + j] = t2 < T ? kv[0] : 0.0f;
-            Vt[d * F::LD + j] = t2 < T ? kv[C] : 0.0f;
-        }
+        load_tile_t(Xt, base + C, C3, j0, T, hs, 1.0f);
         __syncthreads();
-        for (int k = 0; k < F::ROWS; k++) {
+        #pragma unroll
+        for (int k = 0; k < F::ROWS; k++) {     // scores against the key tile
             int r = warp * F::ROWS + k, t = i0 + r;
             if (t >= T || j0 > t) continue;     // same for the whole warp: shuffles stay full
-            const float* q = Qs + r * HS;
+            const float* q = Qs + r * hs;
             float s = 0.0f;
-            for (int d = 0; d < HS; d++) s += q[d] * Kt[d * F::LD + lane];
+            for (int d = 0; d < hs; d++) s += q[d] * Xt[d * F::LD + lane];
             bool visible = j0 + lane <= t;
             float mnew = fmaxf(m[k], warp_max(visible ? s : NEG_INF));  // finite: key j0 <= t is visible
-            float p = visible ? expf(s - mnew) : 0.0f;
+            p[k] = visible ? expf(s - mnew) : 0.0f;
             float corr = expf(m[k] - mnew);     // 0 on the first tile (m = -inf)
-            l[k] = l[k] * corr + warp_sum(p);
+            l[k] = l[k] * corr + warp_sum(p[k]);
             m[k] = mnew;
-            int nj = min(F::BC, t - j0 + 1);    // keys past the diagonal have p = 0: skip them
+            #pragma unroll
             for (int c = 0; c < F::DPL; c++) acc[k][c] *= corr;
+        }
+        __syncthreads();                        // the keys are read: the values replace them
+        load_tile_t(Xt, base + 2 * C, C3, j0, T, hs, 1.0f);
+        __syncthreads();
+        #pragma unroll
+        for (int k = 0; k < F::ROWS; k++) {     // acc += p V
+            int t = i0 + warp * F::ROWS + k;
+            if (t >= T || j0 > t) continue;
+            int nj = min(F::BLOCK_K, t - j0 + 1);   // keys past the diagonal have p = 0: skip them
             for (int j = 0; j < nj; j++) {
-                float pj = __shfl_sync(FULL_MASK, p, j);
+                float pj = __shfl_sync(FULL_MASK, p[k], j);
+                #pragma unroll
                 for (int c = 0; c < F::DPL; c++) {
                     int d = lane + 32 * c;
-                    if (d < HS) acc[k][c] += pj * Vt[d * F::LD + j];
+                    if (d < hs) acc[k][c] += pj * Xt[d * F::LD + j];
                 }
             }
         }
     }
+    #pragma unroll
     for (int k = 0; k < F::ROWS; k++) {
         int t = i0 + warp * F::ROWS + k;
         if (t >= T) continue;
         float inv = 1.0f / l[k];
+        #pragma unroll
         for (int c = 0; c < F::DPL; c++) {
             int d = lane + 32 * c;
-            if (d < HS) out[((long long)b * T + t) * C + h * HS + d] = acc[k][c] * inv;
+            if (d < hs) out[((long long)b * T + t) * C + h * hs + d] = acc[k][c] * inv;
         }
         if (lane == 0) lse[((long long)b * NH + h) * T + t] = m[k] + logf(l[k]);
     }
@@ -362,171 +365,192 @@ attention_backward_flash_d_kernel(float* __restrict__ D, const float* __restrict
     if (lane == 0) D[((long long)b * NH + h) * T + t] = dot;
 }
 
-// dq: block = (b, h, tile of BR queries), like the forward. Shared: Qs and
-// dOs [BR][HS], Kt and Vt [HS][33]. Per row and key tile (lane = key):
-//   p = exp(q . k - lse), dp = dout . v, ds = p (dp - D);
-// then (lane = dimension) dq[d] += sum_j ds_j k_j[d]. No atomics: the block owns its rows.
-template <int HS>
+// dq: block = (b, h, tile of BLOCK_Q queries), like the forward. Shared: Qs and
+// dOs [BLOCK_Q][hs], Xt [hs][33]. Per row and key tile (lane = key): first the
+// value tile, dp = dout . v; then the key tile, p = exp(q . k - lse),
+// ds = p (dp - D), and (lane = dimension) dq[d] += sum_j ds_j k_j[d].
+// No atomics: the block owns its rows.
+template <int HS_MAX>
 __device__ void flash_backward_dq(float* __restrict__ dqkv, const float* __restrict__ dout,
                                   const float* __restrict__ qkv, const float* __restrict__ lse,
                                   const float* __restrict__ D, int B, int T, int C, int NH, float* smem) {
-    typedef Flash<HS> F;
-    float* Qs = smem;                    // [BR][HS]
-    float* dOs = Qs + F::BR * HS;        // [BR][HS]
-    float* Kt = dOs + F::BR * HS;        // [HS][LD]
-    float* Vt = Kt + HS * F::LD;         // [HS][LD]
-    int ntiles = (T + F::BR - 1) / F::BR;
+    typedef Flash<HS_MAX> F;
+    int hs = C / NH;
+    float* Qs = smem;                    // [BLOCK_Q][hs]
+    float* dOs = Qs + F::BLOCK_Q * hs;   // [BLOCK_Q][hs]
+    float* Xt = dOs + F::BLOCK_Q * hs;   // [hs][LD]: the value tile, then the key tile
+    int ntiles = (T + F::BLOCK_Q - 1) / F::BLOCK_Q;
     int bh = blockIdx.x / ntiles;
     int tile = ntiles - 1 - blockIdx.x % ntiles;
     int b = bh / NH, h = bh % NH, C3 = 3 * C;
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    int i0 = tile * F::BR;
-    float scale = rsqrtf((float)HS);
-    const float* base = qkv + (long long)b * T * C3 + h * HS;
-    const float* dbase = dout + (long long)b * T * C + h * HS;
+    int i0 = tile * F::BLOCK_Q;
+    float scale = rsqrtf((float)hs);
+    const float* base = qkv + (long long)b * T * C3 + h * hs;
 
-    for (int idx = threadIdx.x; idx < F::BR * HS; idx += blockDim.x) {
-        int r = idx / HS, d = idx % HS, t = i0 + r;
-        Qs[idx] = t < T ? base[(long long)t * C3 + d] * scale : 0.0f;
-        dOs[idx] = t < T ? dbase[(long long)t * C + d] : 0.0f;
-    }
-    float dq[F::ROWS][F::DPL], lse_r[F::ROWS], D_r[F::ROWS];
+    load_rows(Qs, base, C3, i0, F::BLOCK_Q, T, hs, scale);
+    load_rows(dOs, dout + (long long)b * T * C + h * hs, C, i0, F::BLOCK_Q, T, hs, 1.0f);
+    float dq[F::ROWS][F::DPL], lse_r[F::ROWS], D_r[F::ROWS], dp[F::ROWS];
+    #pragma unroll
     for (int k = 0; k < F::ROWS; k++) {
         int t = min(i0 + warp * F::ROWS + k, T - 1);
         lse_r[k] = lse[((long long)b * NH + h) * T + t];
         D_r[k] = D[((long long)b * NH + h) * T + t];
+        #pragma unroll
         for (int c = 0; c < F::DPL; c++) dq[k][c] = 0.0f;
     }
-    int last = min(i0 + F::BR, T) - 1;
-    for (int j0 = 0; j0 <= last; j0 += F::BC) {
+    int last = min(i0 + F::BLOCK_Q, T) - 1;
+    for (int j0 = 0; j0 <= last; j0 += F::BLOCK_K) {
         __syncthreads();
-        for (int idx = threadIdx.x; idx < F::BC * HS; idx += blockDim.x) {
-            int j = idx / HS, d = idx % HS, t2 = j0 + j;
-            const float* kv = base + (long long)t2 * C3 + C + d;
-            Kt[d * F::LD + j] = t2 < T ? kv[0] : 0.0f;
-            Vt[d * F::LD + j] = t2 < T ? kv[C] : 0.0f;
+        load_tile_t(Xt, base + 2 * C, C3, j0, T, hs, 1.0f);
+        __syncthreads();
+        #pragma unroll
+        for (int k = 0; k < F::ROWS; k++) {     // dp = dout . v (lane = key)
+            int r = warp * F::ROWS + k;
+            dp[k] = 0.0f;
+            for (int d = 0; d < hs; d++) dp[k] += dOs[r * hs + d] * Xt[d * F::LD + lane];
         }
         __syncthreads();
+        load_tile_t(Xt, base + C, C3, j0, T, hs, 1.0f);
+        __syncthreads();
+        #pragma unroll
         for (int k = 0; k < F::ROWS; k++) {
             int r = warp * F::ROWS + k, t = i0 + r;
             if (t >= T || j0 > t) continue;     // warp-uniform
-            float s = 0.0f, dp = 0.0f;
-            for (int d = 0; d < HS; d++) {
-                s += Qs[r * HS + d] * Kt[d * F::LD + lane];
-                dp += dOs[r * HS + d] * Vt[d * F::LD + lane];
-            }
+            float s = 0.0f;
+            for (int d = 0; d < hs; d++) s += Qs[r * hs + d] * Xt[d * F::LD + lane];
             float p = j0 + lane <= t ? expf(s - lse_r[k]) : 0.0f;
-            float ds = p * (dp - D_r[k]);
-            int nj = min(F::BC, t - j0 + 1);
+            float ds = p * (dp[k] - D_r[k]);
+            int nj = min(F::BLOCK_K, t - j0 + 1);
             for (int j = 0; j < nj; j++) {
                 float dsj = __shfl_sync(FULL_MASK, ds, j);
+                #pragma unroll
                 for (int c = 0; c < F::DPL; c++) {
                     int d = lane + 32 * c;
-                    if (d < HS) dq[k][c] += dsj * Kt[d * F::LD + j];
+                    if (d < hs) dq[k][c] += dsj * Xt[d * F::LD + j];
                 }
             }
         }
     }
+    #pragma unroll
     for (int k = 0; k < F::ROWS; k++) {
         int t = i0 + warp * F::ROWS + k;
         if (t >= T) continue;
+        #pragma unroll
         for (int c = 0; c < F::DPL; c++) {
             int d = lane + 32 * c;
-            if (d < HS) dqkv[((long long)b * T + t) * C3 + h * HS + d] = dq[k][c] * scale;
+            if (d < hs) dqkv[((long long)b * T + t) * C3 + h * hs + d] = dq[k][c] * scale;
         }
     }
 }
 
-// dk, dv: block = (b, h, tile of BR keys); the roles of queries and keys swap.
-// Shared: Ks and Vs [BR][HS] (the block's keys and values), Qt (q * scale)
-// and dOt [HS][33] (one tile of 32 queries), lse and D of those queries.
-// Per key row and query tile (lane = query t):
+// dk, dv: block = (b, h, tile of BLOCK_Q keys); the roles of queries and keys swap.
+// Shared: Ks and Vs [BLOCK_Q][hs] (the block's keys and values), Xt [hs][33]
+// (one tile of 32 queries: q * scale, then dout, then q * scale again), and the
+// lse and D of those queries. Per key row and query tile (lane = query t):
 //   p = exp(q_t . k - lse_t) (0 unless t >= key), dp = dout_t . v, ds = p (dp - D_t);
 // then (lane = dimension) dv[d] += sum_t p_t dout_t[d], dk[d] += sum_t ds_t q_t[d].
-template <int HS>
+template <int HS_MAX>
 __device__ void flash_backward_dkv(float* __restrict__ dqkv, const float* __restrict__ dout,
                                    const float* __restrict__ qkv, const float* __restrict__ lse,
                                    const float* __restrict__ D, int B, int T, int C, int NH, float* smem) {
-    typedef Flash<HS> F;
-    float* Ks = smem;                    // [BR][HS]
-    float* Vs = Ks + F::BR * HS;         // [BR][HS]
-    float* Qt = Vs + F::BR * HS;         // [HS][LD]
-    float* dOt = Qt + HS * F::LD;        // [HS][LD]
-    float* lse_s = dOt + HS * F::LD;     // [BC]
-    float* D_s = lse_s + F::BC;          // [BC]
-    int ntiles = (T + F::BR - 1) / F::BR;
+    typedef Flash<HS_MAX> F;
+    int hs = C / NH;
+    float* Ks = smem;                    // [BLOCK_Q][hs]
+    float* Vs = Ks + F::BLOCK_Q * hs;    // [BLOCK_Q][hs]
+    float* Xt = Vs + F::BLOCK_Q * hs;    // [hs][LD]: a query tile (q, dout, q)
+    float* lse_s = Xt + hs * F::LD;      // [BLOCK_K]
+    float* D_s = lse_s + F::BLOCK_K;     // [BLOCK_K]
+    int ntiles = (T + F::BLOCK_Q - 1) / F::BLOCK_Q;
     int bh = blockIdx.x / ntiles;
     int tile = blockIdx.x % ntiles;      // the first keys see the most queries: they start first
     int b = bh / NH, h = bh % NH, C3 = 3 * C;
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    int u0 = tile * F::BR;               // first key of the block
-    float scale = rsqrtf((float)HS);
-    const float* base = qkv + (long long)b * T * C3 + h * HS;
-    const float* dbase = dout + (long long)b * T * C + h * HS;
+    int u0 = tile * F::BLOCK_Q;          // first key of the block
+    float scale = rsqrtf((float)hs);
+    const float* base = qkv + (long long)b * T * C3 + h * hs;
+    const float* dbase = dout + (long long)b * T * C + h * hs;
     const float* lse_bh = lse + ((long long)b * NH + h) * T;
     const float* D_bh = D + ((long long)b * NH + h) * T;
 
-    for (int idx = threadIdx.x; idx < F::BR * HS; idx += blockDim.x) {
-        int r = idx / HS, d = idx % HS, u = u0 + r;
-        Ks[idx] = u < T ? base[(long long)u * C3 + C + d] : 0.0f;
-        Vs[idx] = u < T ? base[(long long)u * C3 + 2 * C + d] : 0.0f;
-    }
-    float dk[F::ROWS][F::DPL], dv[F::ROWS][F::DPL];
+    load_rows(Ks, base + C, C3, u0, F::BLOCK_Q, T, hs, 1.0f);
+    load_rows(Vs, base + 2 * C, C3, u0, F::BLOCK_Q, T, hs, 1.0f);
+    float dk[F::ROWS][F::DPL], dv[F::ROWS][F::DPL], p[F::ROWS], ds[F::ROWS];
+    #pragma unroll
     for (int k = 0; k < F::ROWS; k++)
+        #pragma unroll
         for (int c = 0; c < F::DPL; c++) dk[k][c] = dv[k][c] = 0.0f;
-    for (int i0 = u0; i0 < T; i0 += F::BC) {   // queries before the first key cannot see it
+    for (int i0 = u0; i0 < T; i0 += F::BLOCK_K) {   // queries before the first key cannot see it
         __syncthreads();
-        for (int idx = threadIdx.x; idx < F::BC * HS; idx += blockDim.x) {
-            int i = idx / HS, d = idx % HS, t = i0 + i;
-            Qt[d * F::LD + i] = t < T ? base[(long long)t * C3 + d] * scale : 0.0f;
-            dOt[d * F::LD + i] = t < T ? dbase[(long long)t * C + d] : 0.0f;
-        }
-        if (threadIdx.x < F::BC) {
+        load_tile_t(Xt, base, C3, i0, T, hs, scale);
+        if (threadIdx.x < F::BLOCK_K) {
             int t = i0 + threadIdx.x;
             lse_s[threadIdx.x] = t < T ? lse_bh[t] : 0.0f;
             D_s[threadIdx.x] = t < T ? D_bh[t] : 0.0f;
         }
         __syncthreads();
-        for (int k = 0; k < F::ROWS; k++) {
+        #pragma unroll
+        for (int k = 0; k < F::ROWS; k++) {     // p = exp(q . k - lse) (lane = query)
+            int r = warp * F::ROWS + k, u = u0 + r, t = i0 + lane;
+            float s = 0.0f;
+            for (int d = 0; d < hs; d++) s += Xt[d * F::LD + lane] * Ks[r * hs + d];
+            p[k] = (u < T && t >= u && t < T) ? expf(s - lse_s[lane]) : 0.0f;
+        }
+        __syncthreads();
+        load_tile_t(Xt, dbase, C, i0, T, hs, 1.0f);
+        __syncthreads();
+        #pragma unroll
+        for (int k = 0; k < F::ROWS; k++) {     // dp, ds; dv += p dout
             int r = warp * F::ROWS + k, u = u0 + r;
             if (u >= T) continue;               // warp-uniform
-            float s = 0.0f, dp = 0.0f;
-            for (int d = 0; d < HS; d++) {
-                s += Qt[d * F::LD + lane] * Ks[r * HS + d];
-                dp += dOt[d * F::LD + lane] * Vs[r * HS + d];
-            }
-            int t = i0 + lane;
-            float p = (t >= u && t < T) ? expf(s - lse_s[lane]) : 0.0f;
-            float ds = p * (dp - D_s[lane]);
-            for (int i = 0; i < F::BC; i++) {
-                float pi = __shfl_sync(FULL_MASK, p, i);
-                float dsi = __shfl_sync(FULL_MASK, ds, i);
+            float dp = 0.0f;
+            for (int d = 0; d < hs; d++) dp += Xt[d * F::LD + lane] * Vs[r * hs + d];
+            ds[k] = p[k] * (dp - D_s[lane]);
+            for (int i = 0; i < F::BLOCK_K; i++) {
+                float pi = __shfl_sync(FULL_MASK, p[k], i);
+                #pragma unroll
                 for (int c = 0; c < F::DPL; c++) {
                     int d = lane + 32 * c;
-                    if (d < HS) {
-                        dv[k][c] += pi * dOt[d * F::LD + i];
-                        dk[k][c] += dsi * Qt[d * F::LD + i];   // Qt holds q * scale
-                    }
+                    if (d < hs) dv[k][c] += pi * Xt[d * F::LD + i];
+                }
+            }
+        }
+        __syncthreads();
+        load_tile_t(Xt, base, C3, i0, T, hs, scale);
+        __syncthreads();
+        #pragma unroll
+        for (int k = 0; k < F::ROWS; k++) {     // dk += ds q
+            int u = u0 + warp * F::ROWS + k;
+            if (u >= T) continue;
+            for (int i = 0; i < F::BLOCK_K; i++) {
+                float dsi = __shfl_sync(FULL_MASK, ds[k], i);
+                #pragma unroll
+                for (int c = 0; c < F::DPL; c++) {
+                    int d = lane + 32 * c;
+                    if (d < hs) dk[k][c] += dsi * Xt[d * F::LD + i];   // Xt holds q * scale
                 }
             }
         }
     }
+    #pragma unroll
     for (int k = 0; k < F::ROWS; k++) {
         int u = u0 + warp * F::ROWS + k;
         if (u >= T) continue;
+        #pragma unroll
         for (int c = 0; c < F::DPL; c++) {
             int d = lane + 32 * c;
-            if (d < HS) {
-                dqkv[((long long)b * T + u) * C3 + C + h * HS + d] = dk[k][c];
-                dqkv[((long long)b * T + u) * C3 + 2 * C + h * HS + d] = dv[k][c];
+            if (d < hs) {
+                dqkv[((long long)b * T + u) * C3 + C + h * hs + d] = dk[k][c];
+                dqkv[((long long)b * T + u) * C3 + 2 * C + h * hs + d] = dv[k][c];
             }
         }
     }
 }
 
-// The entry points: one per head size. Launch with blockDim = 128 (4 warps),
-// grid = B * NH * ceil(T / BR), and the dynamic shared memory that
-// pystory/gpu/attention.py computes from the layout above.
+// The entry points: one per compiled head size, each serving every head size
+// up to it. Launch with blockDim = 128 (4 warps), grid = B * NH * ceil(T / BLOCK_Q),
+// and the dynamic shared memory that pystory/gpu/attention.py computes from the
+// layouts above.
 extern "C" __global__ void __launch_bounds__(128)
 attention_forward_flash_hs16_kernel(float* out, float* lse, const float* qkv, int B, int T, int C, int NH) {
     extern __shared__ float smem[];
@@ -546,6 +570,11 @@ extern "C" __global__ void __launch_bounds__(128)
 attention_forward_flash_hs128_kernel(float* out, float* lse, const float* qkv, int B, int T, int C, int NH) {
     extern __shared__ float smem[];
     flash_forward<128>(out, lse, qkv, B, T, C, NH, smem);
+}
+extern "C" __global__ void __launch_bounds__(128)
+attention_forward_flash_hs256_kernel(float* out, float* lse, const float* qkv, int B, int T, int C, int NH) {
+    extern __shared__ float smem[];
+    flash_forward<256>(out, lse, qkv, B, T, C, NH, smem);
 }
 
 extern "C" __global__ void __launch_bounds__(128)
@@ -572,6 +601,12 @@ attention_backward_flash_dq_hs128_kernel(float* dqkv, const float* dout, const f
     extern __shared__ float smem[];
     flash_backward_dq<128>(dqkv, dout, qkv, lse, D, B, T, C, NH, smem);
 }
+extern "C" __global__ void __launch_bounds__(128)
+attention_backward_flash_dq_hs256_kernel(float* dqkv, const float* dout, const float* qkv, const float* lse,
+                                         const float* D, int B, int T, int C, int NH) {
+    extern __shared__ float smem[];
+    flash_backward_dq<256>(dqkv, dout, qkv, lse, D, B, T, C, NH, smem);
+}
 
 extern "C" __global__ void __launch_bounds__(128)
 attention_backward_flash_dkv_hs16_kernel(float* dqkv, const float* dout, const float* qkv, const float* lse,
@@ -596,4 +631,10 @@ attention_backward_flash_dkv_hs128_kernel(float* dqkv, const float* dout, const 
                                           const float* D, int B, int T, int C, int NH) {
     extern __shared__ float smem[];
     flash_backward_dkv<128>(dqkv, dout, qkv, lse, D, B, T, C, NH, smem);
+}
+extern "C" __global__ void __launch_bounds__(128)
+attention_backward_flash_dkv_hs256_kernel(float* dqkv, const float* dout, const float* qkv, const float* lse,
+                                          const float* D, int B, int T, int C, int NH) {
+    extern __shared__ float smem[];
+    flash_backward_dkv<256>(dqkv, dout, qkv, lse, D, B, T, C, NH, smem);
 }

@@ -2,36 +2,16 @@
 // logits: (N, V) row-major, V may be the whole vocabulary (thousands):
 // a warp walks its row in strides of 32.
 
-#define NEG_INF __int_as_float(0xff800000)  // -infinity (NVRTC has no math.h)
-
-// Merge two partial softmax sums: (m1, s1) means s1 = sum exp(z - m1) over
-// some values, likewise (m2, s2); the result is over both, shifted by the
-// larger max. An empty part has m = -inf, s = 0 (guarded: -inf - -inf is NaN).
-__device__ __forceinline__ void merge_maxsum(float& m, float& s, float m2, float s2) {
-    float mn = fmaxf(m, m2);
-    if (mn == NEG_INF) return;    // both empty
-    s = s * expf(m - mn) + s2 * expf(m2 - mn);
-    m = mn;
-}
-
-// Each lane holds (max, sum) over its own values; after the butterfly
-// shuffles every lane holds them over the whole row.
-__device__ __forceinline__ void warp_maxsum(float& m, float& s) {
-    for (int offset = 16; offset > 0; offset /= 2) {
-        float m2 = __shfl_xor_sync(0xffffffffu, m, offset);
-        float s2 = __shfl_xor_sync(0xffffffffu, s, offset);
-        merge_maxsum(m, s, m2, s2);
-    }
-}
+#include "common.cuh"   // NEG_INF, online_merge, warp_online_merge
 
 // One "online softmax" sweep over a row by one lane: values lane, lane + 32, ...
 __device__ __forceinline__ void row_maxsum(const float* z, int V, int lane, float& m, float& s) {
     m = NEG_INF;
     s = 0.0f;
     for (int i = lane; i < V; i += 32) {
-        merge_maxsum(m, s, z[i], 1.0f);   // one value v is (m = v, s = exp(0) = 1)
+        online_merge(m, s, z[i], 1.0f);   // one value v is (m = v, s = exp(0) = 1)
     }
-    warp_maxsum(m, s);
+    warp_online_merge(m, s);
 }
 
 // crossentropy_forward_kernel: one warp per row.

@@ -3,21 +3,18 @@
 // q: (B, C), k_cache, v_cache: (B, T_max, C) with positions 0 .. t-1 filled,
 // out: (B, C). Head h owns channels [h*hs, (h+1)*hs).
 
-// Sum (or max) of one value per thread over the whole block. `red` is
-// 32 floats of shared memory; every thread gets the result.
+#include "common.cuh"   // warp_sum, warp_max
+
+// Sum (or max) of one value per thread over the whole block: each warp
+// reduces with shuffles, warp leaders meet in `red` (32 floats of shared
+// memory), and every warp reduces those again; every thread gets the result.
 __device__ __forceinline__ float block_reduce(float x, float* red, bool is_max) {
     int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
-    for (int o = 16; o > 0; o /= 2) {
-        float y = __shfl_xor_sync(0xffffffffu, x, o);
-        x = is_max ? fmaxf(x, y) : x + y;
-    }
+    x = is_max ? warp_max(x) : warp_sum(x);
     if (lane == 0) red[warp] = x;
     __syncthreads();
-    x = (lane < warps) ? red[lane] : (is_max ? -INFINITY : 0.0f);
-    for (int o = 16; o > 0; o /= 2) {
-        float y = __shfl_xor_sync(0xffffffffu, x, o);
-        x = is_max ? fmaxf(x, y) : x + y;
-    }
+    x = (lane < warps) ? red[lane] : (is_max ? NEG_INF : 0.0f);
+    x = is_max ? warp_max(x) : warp_sum(x);
     __syncthreads();   // red is reused by the next call
     return x;
 }
@@ -45,7 +42,7 @@ attention_decode_kernel(float* __restrict__ out, const float* __restrict__ q,
     const float* kb = k_cache + (long long)b * T_max * C + h * hs;
     const float* vb = v_cache + (long long)b * T_max * C + h * hs;
 
-    float m = -INFINITY;
+    float m = NEG_INF;
     for (int j = threadIdx.x; j < t; j += blockDim.x) {
         const float* kj = kb + (long long)j * C;
         float s = 0.0f;

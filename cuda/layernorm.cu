@@ -1,15 +1,7 @@
 // Chapter 06 (and 04): layer normalization as CUDA kernels.
 // x: (N, C) row-major; one row per position.
 
-// Sum of `v` over the 32 lanes of a warp; every lane gets the total.
-// Butterfly (xor) shuffles: after steps 16, 8, 4, 2, 1 each lane has added
-// every other lane's value exactly once, in registers.
-__device__ __forceinline__ float warp_sum(float v) {
-    for (int offset = 16; offset > 0; offset /= 2) {
-        v += __shfl_xor_sync(0xffffffffu, v, offset);
-    }
-    return v;
-}
+#include "common.cuh"   // warp_sum: the sum over the 32 lanes, every lane gets it
 
 // layernorm_forward_kernel: one warp per row.
 // Thread mapping: warp w of block b takes row n = b * (blockDim.x / 32) + w;

@@ -8,6 +8,8 @@
 //   sgns_update_kernel  writes w_out and w_in with atomicAdd (rows are shared between pairs)
 // J = K + 1 output words per pair: the context first, then the K negatives.
 
+#include "common.cuh"   // warp_sum
+
 __device__ __forceinline__ float sgns_sigmoid(float s) {
     float e = expf(-fabsf(s));
     return s >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
@@ -20,7 +22,7 @@ __device__ __forceinline__ float sgns_softplus(float x) {
 // sgns_grad_kernel: one warp per pair.
 // Thread mapping: warp w of the block takes pair b = blockIdx.x * (blockDim.x / 32) + w;
 // lane l handles dimensions d = l, l + 32, ... (coalesced row reads). For each
-// output word j the 32 partial dot products are summed with __shfl_xor_sync,
+// output word j the 32 partial dot products are summed with warp_sum (shuffles),
 // after which every lane holds the score, so every lane can add g_j * u[d]
 // into its own dimensions of dv[b] (no other thread writes them).
 extern "C" __global__ void __launch_bounds__(256)
@@ -43,7 +45,7 @@ sgns_grad_kernel(float* __restrict__ g, float* __restrict__ loss, float* __restr
         const float* u = w_out + (long long)word * D;
         float s = 0.0f;
         for (int d = lane; d < D; d += 32) s += v[d] * u[d];
-        for (int offset = 16; offset > 0; offset /= 2) s += __shfl_xor_sync(0xffffffffu, s, offset);
+        s = warp_sum(s);
         float gj = sgns_sigmoid(s) - (j == 0 ? 1.0f : 0.0f);
         lb += j == 0 ? sgns_softplus(-s) : sgns_softplus(s);
         for (int d = lane; d < D; d += 32) dv[(long long)b * D + d] += gj * u[d];

@@ -32,7 +32,7 @@ try:
 except ImportError:          # Windows: no advisory locks (pystory targets Linux and macOS)
     fcntl = None
 
-__all__ = ["atomic_open", "write_text_atomic", "write_bytes_atomic", "clean_stale", "fsync_dir",
+__all__ = ["atomic_open", "write_text_atomic", "write_bytes_atomic", "save_figure", "clean_stale", "fsync_dir",
            "folder_lock", "FolderLocked"]
 
 TMP = re.compile(r"\.tmp-(\d+)-.+")
@@ -123,6 +123,14 @@ def write_text_atomic(path, text):
 def write_bytes_atomic(path, data):
     with atomic_open(path, "wb") as f:
         f.write(data)
+
+
+def save_figure(fig, path, **savefig_kw):
+    """fig.savefig(path), atomically (the format comes from path's extension)."""
+    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".") or "png"
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format=fmt, **savefig_kw)
+    return os.fspath(path)
 
 
 class FolderLocked(RuntimeError):

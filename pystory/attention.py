@@ -24,66 +24,84 @@ Caches (opaque to callers; each backend's backward accepts its own forward's):
     naive: (qkv, n_head, att)       att: (B, NH, T, T), the softmax probabilities
     flash: (qkv, n_head, out, lse)  lse: (B, NH, T), log of each row's softmax sum
 Everything here is dtype-generic: float64 inputs give float64 gradients.
+The declarations above each op say what every backend checks (pystory/declare.py);
+softmax_forward's `version` picks a CUDA kernel, NumPy and C have one.
 """
 import numpy as np
 
-from pystory.check import INT32_MAX
+from pystory.declare import INT32_MAX, array, choice, declare, float32, integer, tuple_of
 
 __all__ = ["softmax_forward", "softmax_backward",
            "attention_forward_naive", "attention_backward_naive",
            "attention_forward_flash", "attention_backward_flash"]
 
-# Tile sizes of the flash reference (the C port uses the same ones).
+# Tile sizes of the flash reference (the C port uses the same ones; cuda/attention.cu
+# calls its own tiles by the same names).
 BLOCK_Q = 32
 BLOCK_K = 32
+HEAD_SIZE_MAX = 256     # the C and CUDA kernels keep one head's rows in fixed-size tiles
+
+
+# --- what the declarations check ---------------------------------------------------
+
+def rows_have_an_entry(N):
+    """A softmax over nothing has no probabilities: N >= 1."""
+    if N == 0:
+        return "argument 'x' must have a non-empty last axis (N >= 1)"
+
+
+def heads_divide_channels(C, n_head):
+    """Each head gets C / n_head channels: a whole number."""
+    if C % n_head:
+        return f"argument 'n_head' must divide the channel count C = {C}, got n_head={n_head}"
+
+
+def qkv_holds_heads(C, n_head):
+    """q, k and v packed on the last axis, at least one channel, heads of 1 .. HEAD_SIZE_MAX."""
+    if C == 0:
+        return "argument 'qkv' must have shape (B, T, 3C) with C >= 1 (q, k and v packed on the last axis)"
+    if C % n_head:
+        return f"argument 'n_head' must divide the channel count C = {C}, got n_head={n_head}"
+    if C // n_head > HEAD_SIZE_MAX:
+        return (f"head size C / n_head = {C // n_head} is larger than {HEAD_SIZE_MAX}, "
+                "the most the C and CUDA kernels hold")
+
+
+def naive_matrix_fits(B, T, n_head):
+    """The compiled naive versions index the (B, NH, T, T) matrix with 32-bit ints."""
+    if B * n_head * T * T > INT32_MAX:
+        return (f"T = {T} is too long for the naive version: its (B, NH, T, T) matrix would hold "
+                f"{B * n_head * T * T} floats (at most {INT32_MAX}); use attention_forward_flash")
+
+
+QKV = array(float32, "(B, T, 3C)")
+EXAMPLE = dict(C=32, n_head=2)      # the generated test call: two heads of 16
+N_HEAD = integer("[1, 2^31)")
+NAIVE_CACHE = tuple_of(qkv=QKV, n_head=N_HEAD, att=array(float32, "(B, n_head, T, T)"))
+FLASH_CACHE = tuple_of(qkv=QKV, n_head=N_HEAD, out=array(float32, "(B, T, C)"), lse=array(float32, "(B, n_head, T)"))
 
 
 # --- softmax -----------------------------------------------------------------
 
+@declare(x=array(float32, "(..., N)"), version=choice("naive", "warp", "online", default="online"),
+         checks=[rows_have_an_entry], returns="y (..., N)")
 def softmax_forward(x):
     # x: (..., N) -> y: (..., N), each row sums to 1.
     # Subtracting the row max changes nothing mathematically (it cancels in
     # the ratio) but keeps exp() from overflowing: the largest term is exp(0) = 1.
-    _check_float("softmax_forward", "x", x)
     e = np.exp(x - np.max(x, axis=-1, keepdims=True))
     return e / np.sum(e, axis=-1, keepdims=True)
 
 
+@declare(dy=array(float32, "(..., N)"), y=array(float32, "(..., N)"), returns="dx (..., N)")
 def softmax_backward(dy, y):
     # dy, y: (..., N) -> dx: (..., N)
     # dy_i/dx_j = y_i (delta_ij - y_j), so dx_j = sum_i dy_i y_i (delta_ij - y_j)
     #                                          = y_j (dy_j - sum_i dy_i y_i).
-    _check_float("softmax_backward", "dy", dy)
-    _check_float("softmax_backward", "y", y)
-    if dy.shape != y.shape:
-        raise ValueError(f"softmax_backward: argument 'dy' must have the shape of 'y' {y.shape}, got {dy.shape}")
     return y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
 
 
-# --- shared checks and reshapes --------------------------------------------------
-
-def _check_float(op, name, a):
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{op}: argument '{name}' must be a NumPy array, got {type(a).__name__}")
-    if a.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{op}: argument '{name}' must have dtype float32 or float64, got {a.dtype.name}")
-
-
-def qkv_sizes(op, qkv_shape, n_head):
-    """Check the packed layout and return (B, T, C, NH, hs); every backend uses this."""
-    if isinstance(n_head, bool) or not isinstance(n_head, (int, np.integer)):
-        raise TypeError(f"{op}: argument 'n_head' must be an int, got {type(n_head).__name__}")
-    if len(qkv_shape) != 3:
-        raise ValueError(f"{op}: argument 'qkv' must have shape (B, T, 3C), got {tuple(qkv_shape)}")
-    B, T, C3 = qkv_shape
-    if C3 % 3 != 0 or C3 == 0:
-        raise ValueError(f"{op}: argument 'qkv' must have shape (B, T, 3C) with q, k, v packed on the last "
-                         f"axis; its last axis {C3} is not a positive multiple of 3")
-    C = C3 // 3
-    if n_head <= 0 or C % n_head != 0:
-        raise ValueError(f"{op}: argument 'n_head' must divide the channel count C = {C}, got n_head={n_head}")
-    return B, T, C, int(n_head), C // int(n_head)
-
+# --- reshapes -------------------------------------------------------------------
 
 def _heads(qkv, n_head):
     # qkv: (B, T, 3C) -> q, k, v: (B, NH, T, hs) (views, no copy)
@@ -100,36 +118,15 @@ def _merge(y):
     return np.ascontiguousarray(y.transpose(0, 2, 1, 3).reshape(B, T, NH * hs))
 
 
-def _check_dout(op, dout, qkv):
-    _check_float(op, "dout", dout)
-    B, T, C3 = qkv.shape
-    if dout.shape != (B, T, C3 // 3):
-        raise ValueError(f"{op}: argument 'dout' must have shape {(B, T, C3 // 3)} (the forward's out), "
-                         f"got {dout.shape}")
-
-
-def check_naive_size(op, B, NH, T):
-    """The compiled naive versions index the (B, NH, T, T) matrix with 32-bit ints."""
-    if B * NH * T * T > INT32_MAX:
-        raise ValueError(f"{op}: T = {T} is too long for the naive version: its (B, NH, T, T) matrix would hold "
-                         f"{B * NH * T * T} floats (at most {INT32_MAX}); use attention_forward_flash")
-
-
-def unpack_cache(op, cache, n):
-    """The forward's cache, checked: a tuple of n items (every backend's binding uses this)."""
-    if not isinstance(cache, tuple) or len(cache) != n:
-        raise TypeError(f"{op}: argument 'cache' must be the cache returned by the matching forward "
-                        f"(a tuple of {n}), got {type(cache).__name__}")
-    return cache
-
-
 # --- naive attention: the (T, T) matrix, as the math reads --------------------------
 
+@declare(qkv=QKV, n_head=N_HEAD, checks=[qkv_holds_heads, naive_matrix_fits],
+         example=EXAMPLE, returns=("out (B, T, C)", NAIVE_CACHE))
 def attention_forward_naive(qkv, n_head):
     # qkv: (B, T, 3C) -> out: (B, T, C), cache = (qkv, n_head, att)
-    op = "attention_forward_naive"
-    _check_float(op, "qkv", qkv)
-    B, T, C, NH, hs = qkv_sizes(op, qkv.shape, n_head)
+    B, T, C3 = qkv.shape
+    C, NH = C3 // 3, n_head
+    hs = C // NH
     if T == 0:                                           # nothing to attend to (np.max of nothing fails)
         return np.zeros((B, 0, C), qkv.dtype), (qkv, NH, np.zeros((B, NH, 0, 0), qkv.dtype))
     q, k, v = _heads(qkv, NH)                            # (B, NH, T, hs) each
@@ -142,12 +139,13 @@ def attention_forward_naive(qkv, n_head):
     return out, (qkv, NH, att)
 
 
+@declare(dout=array(float32, "(B, T, C)"), cache=NAIVE_CACHE, checks=[qkv_holds_heads, naive_matrix_fits],
+         example=EXAMPLE, returns="dqkv (B, T, 3C)")
 def attention_backward_naive(dout, cache):
     # dout: (B, T, C) -> dqkv: (B, T, 3C)
-    op = "attention_backward_naive"
-    qkv, NH, att = unpack_cache(op, cache, 3)
-    _check_dout(op, dout, qkv)
-    B, T, C, NH, hs = qkv_sizes(op, qkv.shape, NH)
+    qkv, NH, att = cache
+    B, T, C = dout.shape
+    hs = C // NH
     if T == 0:
         return np.zeros_like(qkv)
     q, k, v = _heads(qkv, NH)
@@ -171,11 +169,13 @@ def _causal_tile_mask(i0, i1, j0, j1):
     return np.arange(j0, j1)[None, :] > np.arange(i0, i1)[:, None]
 
 
+@declare(qkv=QKV, n_head=N_HEAD, checks=[qkv_holds_heads], example=EXAMPLE,
+         returns=("out (B, T, C)", FLASH_CACHE))
 def attention_forward_flash(qkv, n_head):
     # qkv: (B, T, 3C) -> out: (B, T, C), cache = (qkv, n_head, out, lse)
-    op = "attention_forward_flash"
-    _check_float(op, "qkv", qkv)
-    B, T, C, NH, hs = qkv_sizes(op, qkv.shape, n_head)
+    B, T, C3 = qkv.shape
+    C, NH = C3 // 3, n_head
+    hs = C // NH
     q, k, v = _heads(qkv, NH)
     dt = qkv.dtype.type
     scale = dt(1.0 / np.sqrt(hs))
@@ -204,12 +204,13 @@ def attention_forward_flash(qkv, n_head):
     return out, (qkv, NH, out, lse)
 
 
+@declare(dout=array(float32, "(B, T, C)"), cache=FLASH_CACHE, checks=[qkv_holds_heads], example=EXAMPLE,
+         returns="dqkv (B, T, 3C)")
 def attention_backward_flash(dout, cache):
     # dout: (B, T, C) -> dqkv: (B, T, 3C); recomputes P tile by tile from lse
-    op = "attention_backward_flash"
-    qkv, NH, out, lse = unpack_cache(op, cache, 4)
-    _check_dout(op, dout, qkv)
-    B, T, C, NH, hs = qkv_sizes(op, qkv.shape, NH)
+    qkv, NH, out, lse = cache
+    B, T, C = dout.shape
+    hs = C // NH
     q, k, v = _heads(qkv, NH)
     scale = qkv.dtype.type(1.0 / np.sqrt(hs))
     dy = dout.reshape(B, T, NH, hs).transpose(0, 2, 1, 3)        # (B, NH, T, hs)

@@ -9,9 +9,10 @@ Every layer appears in three places with the same op names:
     pystory/<layer>.py       the NumPy reference, with each op's declaration (the "numpy" backend)
     pystory/c/<layer>.py     bindings to csrc/<layer>.c (the "c" backend)
     pystory/gpu/<layer>.py   launches of cuda/<layer>.cu (the "cuda" and "emu" backends)
-Each of those modules lists its ops in __all__. Every op of every backend is
-wrapped with the checker of its declaration (pystory/check.py), so all four
-check the same things with the same messages. A new layer is added to LAYERS below.
+The reference module lists its ops in __all__ (the one list: the bindings
+define functions of the same names). Every op of every backend is wrapped
+with the checker of its declaration (pystory/check.py), so all four check
+the same things with the same messages. A new layer is added to LAYERS below.
 """
 import functools
 import importlib
@@ -25,18 +26,20 @@ BACKENDS = ("numpy", "c", "cuda", "emu")
 
 # One entry per layer, in chapter order.
 LAYERS = ["basics", "tokenizer", "philox", "embedding", "word2vec", "attention", "kvcache",
-          "linear", "layernorm", "gelu", "residual", "crossentropy", "optim", "gru", "latent"]
+          "linear", "layernorm", "gelu", "residual", "crossentropy", "optim", "gru", "latent",
+          "int8"]
 
 # A layer whose NumPy reference is split over several short modules (default: pystory/<layer>.py).
-REFERENCES = {}
+REFERENCES = {"tokenizer": ("pretokenize", "bpe"), "word2vec": ("sgns",)}
 
 
 class Backend:
     """The ops of one backend as attributes, plus how to move arrays to and from it."""
 
-    def __init__(self, name, xp, ops):
+    def __init__(self, name, xp, ops, device=None):
         self.name = name
         self.xp = xp
+        self.device = device      # the pystory.gpu.Device of cuda and emu (None for numpy and c)
         self.ops = sorted(ops)
         for op, fn in ops.items():
             setattr(self, op, fn)
@@ -63,22 +66,25 @@ def declarations():
         for mod in reference_modules(layer):
             for op in mod.__all__:
                 decl = getattr(getattr(mod, op), "declaration", None)
-                if decl is not None:        # legacy: layers not yet declared check by hand
-                    decls[op] = decl
+                if decl is None:
+                    raise TypeError(f"{mod.__name__}.{op} has no declaration: put @declare(...) above it "
+                                    "(see pystory/declare.py)")
+                decls[op] = decl
     return decls
 
 
 def _ops(name, xp, package=None, device=None):
-    """Every op of backend `name`, each wrapped with the checker of its declaration."""
+    """Every declared op, as backend `name` runs it, wrapped with the checker of its declaration.
+    The functions are the references (numpy) or those of the same names in <package>.<layer>."""
     ctx, decls, ops = Context(name, xp), declarations(), {}
     for layer in LAYERS:
-        mods = reference_modules(layer) if package is None else [importlib.import_module(f"{package}.{layer}")]
-        for mod in mods:
-            for op in mod.__all__:
-                fn = getattr(mod, op)
-                if op not in decls:         # legacy: layers not yet declared check by hand
-                    ops[op] = fn if device is None else functools.partial(fn, device)
-                    continue
+        mod = None if package is None else importlib.import_module(f"{package}.{layer}")
+        for ref in reference_modules(layer):
+            for op in ref.__all__:
+                fn = getattr(ref if mod is None else mod, op, None)
+                if fn is None:
+                    raise TypeError(f"{mod.__name__} has no function {op} (every op of pystory/{layer}.py "
+                                    f"needs one in every backend)")
                 ops[op] = wrap(decls[op], fn, ctx, device)
     return ops
 
@@ -95,7 +101,7 @@ def backend(name):
     if name in ("cuda", "emu"):
         from pystory.gpu import cuda_device, emu_device
         dev = cuda_device() if name == "cuda" else emu_device()
-        return Backend(name, dev.xp, _ops(name, dev.xp, "pystory.gpu", dev))
+        return Backend(name, dev.xp, _ops(name, dev.xp, "pystory.gpu", dev), dev)
     raise ValueError(f"backend: unknown backend {name!r}; choose one of {BACKENDS}")
 
 

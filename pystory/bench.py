@@ -98,10 +98,53 @@ def available(names):
     return ok
 
 
-def figure_path(chapter_dir, name):
-    d = os.path.join(chapter_dir, "figures")
+# --- where demos and benchmarks write --------------------------------------------------------
+#
+# By default into build/figures/<chapter>/ (untracked: running a demo or a benchmark leaves
+# `git status` clean); with --refresh-figures into chapters/<chapter>/figures/, the copies the
+# lesson shows and git tracks. Every file is written atomically.
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REFRESH_FLAG = "--refresh-figures"
+
+
+def add_output_args(parser):
+    """Add --refresh-figures to a demo's or benchmark's argparse parser."""
+    parser.add_argument(REFRESH_FLAG, action="store_true",
+                        help="write the committed figures and tables in the chapter's figures/ "
+                             "(default: build/figures/<chapter>/, untracked)")
+    return parser
+
+
+def output_dir(chapter_dir, refresh=False):
+    """The folder a chapter's figures and tables go to (created)."""
+    chapter_dir = os.path.abspath(chapter_dir)
+    if refresh:
+        d = os.path.join(chapter_dir, "figures")
+    else:
+        d = os.path.join(ROOT, "build", "figures", os.path.basename(chapter_dir))
     os.makedirs(d, exist_ok=True)
-    return os.path.join(d, name)
+    return d
+
+
+def figure_path(chapter_dir, name, refresh=False):
+    return os.path.join(output_dir(chapter_dir, refresh), name)
+
+
+def save_figure(fig, path, dpi=110):
+    """Write a matplotlib figure atomically and say where."""
+    from pystory.atomic import save_figure as _save
+    _save(fig, path, dpi=dpi)
+    print(f"  wrote {os.path.relpath(path)}")
+    return path
+
+
+def write_text(path, text):
+    """Write a table or a text file atomically and say where."""
+    from pystory.atomic import write_text_atomic
+    write_text_atomic(path, text)
+    print(f"  wrote {os.path.relpath(path)}")
+    return path
 
 
 def rng_array(shape, dtype=np.float32, seed=0):

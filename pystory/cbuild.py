@@ -25,6 +25,15 @@ BUILD = os.path.join(ROOT, "build", "cffi")
 MODULE = "pystory._cpystory"
 
 
+def stale_sources():
+    """C files newer than the built extension (edited since the last `make build`)."""
+    built = glob.glob(os.path.join(ROOT, "pystory", "_cpystory*.so"))
+    if not built:
+        return []
+    when = os.path.getmtime(built[0])
+    return [s for s in glob.glob(os.path.join(CSRC, "*.[ch]")) if os.path.getmtime(s) > when]
+
+
 def cdef_source(headers):
     """The declarations cffi reads: every header, preprocessor lines removed."""
     lines = []

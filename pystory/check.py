@@ -64,7 +64,14 @@ def _shown(spec, sizes):
             parts.append(d.text)
     if not any_bound:
         return spec.shape_text
-    return f"{spec.shape_text} = ({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+    shown = f"{spec.shape_text} = ({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+    given = {}
+    for name, arg in spec.fixed_by.items():
+        if name in sizes and name in [d.name for d in spec.dims] + [GROUP] * spec.group:
+            given.setdefault(arg, []).append(name)
+    if given:
+        shown += " (" + "; ".join(f"{', '.join(n)} as in '{arg}'" for arg, n in given.items()) + ")"
+    return shown
 
 
 def _bad_shape(spec, a, sizes, why=""):
@@ -72,33 +79,67 @@ def _bad_shape(spec, a, sizes, why=""):
 
 
 # --- one argument ----------------------------------------------------------------------
-# Each returns the (normalised) value, binding the names it fixes into `sizes`.
+# For each argument of a declaration, a checker is built once (when the backend is
+# built): check(value, sizes) returns the (normalised) value and binds the names it
+# fixes into `sizes`. What the declaration says is read into local variables here,
+# so a call only compares numbers.
 
-def check_array(spec, a, sizes, ctx):
-    if not isinstance(a, ctx.ndarray):
-        if a is None and spec.optional:
-            return None
-        raise TypeError(_not_an_array(spec, a, ctx))
-    if a.dtype != spec.dtype and (spec.dtype is not None or a.dtype not in spec.dtypes):
-        want = " or ".join(d.name for d in spec.dtypes)
-        raise TypeError(f"{spec.op}: {spec.label} must have dtype {want}, got {a.dtype.name}")
-    shape = a.shape
-    dims = spec.dims
-    if spec.group:
-        n = len(shape) - len(dims)
-        if n < 0:
+def array_checker(spec, ctx):
+    ndarray, on_cpu, dtype, dtypes = ctx.ndarray, ctx.on_cpu, spec.dtype, spec.dtypes
+    group, simple, simple_dims, dims, ndims = spec.group, spec.simple, spec.simple_dims, spec.dims, len(spec.dims)
+    contiguous, writes, optional = spec.contiguous, spec.writes and ctx.on_cpu, spec.optional
+
+    def check(a, sizes):
+        if not isinstance(a, ndarray):
+            if a is None and optional:
+                return None
+            raise TypeError(_not_an_array(spec, a, ctx))
+        if a.dtype != dtype and (dtype is not None or a.dtype not in dtypes):
+            want = " or ".join(d.name for d in dtypes)
+            raise TypeError(f"{spec.op}: {spec.label} must have dtype {want}, got {a.dtype.name}")
+        shape = a.shape
+        if group:
+            n = len(shape) - ndims
+            if n < 0:
+                raise ValueError(f"{spec.op}: {spec.label} must have shape {spec.shape_text} (at least "
+                                 f"{ndims} dimension{'s' if ndims != 1 else ''}), got {tuple(shape)}")
+            old = sizes.get(GROUP)
+            if old is None:
+                sizes[GROUP] = shape[:n]
+            elif old != shape[:n]:
+                raise _bad_shape(spec, a, sizes)
+            shape = shape[n:]
+        elif len(shape) != ndims:
             raise ValueError(f"{spec.op}: {spec.label} must have shape {spec.shape_text} "
-                             f"(at least {len(dims)} dimension{'s' if len(dims) != 1 else ''}), got {tuple(shape)}")
-        lead = shape[:n]
-        old = sizes.get(GROUP)
-        if old is None:
-            sizes[GROUP] = lead
-        elif old != lead:
-            raise _bad_shape(spec, a, sizes)
-        shape = shape[n:]
-    elif len(shape) != len(dims):
-        raise ValueError(f"{spec.op}: {spec.label} must have shape {spec.shape_text} "
-                         f"({len(dims)} dimension{'s' if len(dims) != 1 else ''}), got {tuple(shape)}")
+                             f"({ndims} dimension{'s' if ndims != 1 else ''}), got {tuple(shape)}")
+        if simple:                       # names and literals only: the common case
+            for d, s in zip(simple_dims, shape):
+                if d.__class__ is str:
+                    v = sizes.get(d)
+                    if v is None:
+                        sizes[d] = s
+                    elif v != s:
+                        raise _bad_shape(spec, a, sizes)
+                elif d is not None and d != s:
+                    raise _bad_shape(spec, a, sizes)
+        else:
+            _bind_dims(spec, a, shape, dims, sizes)
+        if contiguous and not a.flags.c_contiguous:
+            raise ValueError(f"{spec.op}: {spec.label} must be C-contiguous (got a strided view); "
+                             f"pass np.ascontiguousarray({spec.name}) (or backend.asarray)")
+        if a.size > INT32_MAX:
+            raise ValueError(f"{spec.op}: {spec.label} has {a.size} elements; at most {INT32_MAX} are "
+                             "supported (the kernels index with 32-bit ints)")
+        if writes and not a.flags.writeable:
+            raise ValueError(f"{spec.op}: {spec.label} is read-only (a read-only memmap, np.frombuffer of "
+                             f"bytes, or setflags(write=False)), but {spec.op} writes it in place; "
+                             "pass a writable copy")
+        return a
+    return check
+
+
+def _bind_dims(spec, a, shape, dims, sizes):
+    """The general case of a shape: multiples and offsets (3C, W+1) and wildcards."""
     for axis, (d, s) in enumerate(zip(dims, shape)):
         name = d.name
         if name is None:
@@ -107,80 +148,101 @@ def check_array(spec, a, sizes, ctx):
             continue
         v = sizes.get(name)
         if v is None:
-            if d.mult == 1 and d.add == 0:
-                sizes[name] = s
-                continue
             q, r = divmod(s - d.add, d.mult)
             if r or q < 0:
-                raise _bad_shape(spec, a, sizes, f" (its axis {axis + len(a.shape) - len(dims)} has {s}, "
+                raise _bad_shape(spec, a, sizes, f" (its axis {axis + a.ndim - len(dims)} has {s}, "
                                                  f"not of the form {d.text})")
             sizes[name] = q
         elif s != d.mult * v + d.add:
             raise _bad_shape(spec, a, sizes)
-    if spec.contiguous and not a.flags.c_contiguous:
-        raise ValueError(f"{spec.op}: {spec.label} must be C-contiguous (got a strided view); "
-                         f"pass np.ascontiguousarray({spec.name}) (or backend.asarray)")
-    if a.size > INT32_MAX:
-        raise ValueError(f"{spec.op}: {spec.label} has {a.size} elements; at most {INT32_MAX} are supported "
-                         "(the kernels index with 32-bit ints)")
-    if spec.writes and ctx.on_cpu and not a.flags.writeable:
-        raise ValueError(f"{spec.op}: {spec.label} is read-only (a read-only memmap, np.frombuffer of bytes, "
-                         f"or setflags(write=False)), but {spec.op} writes it in place; pass a writable copy")
-    return a
 
 
-def _in_range(spec, v, sizes):
-    lo, hi = spec.within.limits(sizes)
-    if not spec.within.contains(v, lo, hi):
-        raise ValueError(f"{spec.op}: {spec.label} must be in {spec.within.shown(sizes)}, got {v}")
+def _range_checker(spec):
+    """check(v, sizes): v in the declared interval, else ValueError (None: no interval)."""
+    within = spec.within
+    if within is None:
+        return None
+    if not within.names:                 # constant bounds: compare with numbers
+        lo, hi = within.limits({})
+        lo_ok = (lambda v: v > lo) if within.lo_open else (lambda v: v >= lo)
+        hi_ok = (lambda v: v < hi) if within.hi_open else (lambda v: v <= hi)
+
+        def check(v, sizes):
+            if not (lo_ok(v) and hi_ok(v)):
+                raise ValueError(f"{spec.op}: {spec.label} must be in {within.text}, got {v}")
+        return check
+
+    def check(v, sizes):
+        lo, hi = within.limits(sizes)
+        if not within.contains(v, lo, hi):
+            raise ValueError(f"{spec.op}: {spec.label} must be in {within.shown(sizes)}, got {v}")
+    return check
 
 
-def check_number(spec, v, sizes, ctx):
-    if type(v) is not float:
-        if type(v) is bool or not isinstance(v, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{spec.op}: {spec.label} must be a number, got {_typename(v)}")
-        try:
-            v = float(v)
-        except OverflowError:
-            raise ValueError(f"{spec.op}: {spec.label} must be finite, got an int too large for a float") from None
-    if v - v != 0.0:                                    # inf - inf and nan - nan are nan
-        raise ValueError(f"{spec.op}: {spec.label} must be finite, got {v}")
-    if spec.within is not None:
-        _in_range(spec, v, sizes)
-    return v
+def number_checker(spec, ctx):
+    in_range = _range_checker(spec)
+
+    def check(v, sizes):
+        if type(v) is not float:
+            if type(v) is bool or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise TypeError(f"{spec.op}: {spec.label} must be a number, got {_typename(v)}")
+            try:
+                v = float(v)
+            except OverflowError:
+                raise ValueError(f"{spec.op}: {spec.label} must be finite, got an int too large for a float") \
+                    from None
+        if v - v != 0.0:                 # inf - inf and nan - nan are nan
+            raise ValueError(f"{spec.op}: {spec.label} must be finite, got {v}")
+        if in_range is not None:
+            in_range(v, sizes)
+        return v
+    return check
 
 
-def check_int(spec, v, sizes, ctx):
-    if type(v) is not int:
-        if type(v) is bool or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{spec.op}: {spec.label} must be an int, got {_typename(v)}")
-        v = int(v)
-    _in_range(spec, v, sizes)
-    old = sizes.get(spec.name)
-    if old is None:
-        sizes[spec.name] = v                            # an int is a size name too: "(B, n_head, T, T)"
-    elif old != v:
-        raise ValueError(f"{spec.op}: {spec.label} must equal {spec.name} = {old} (fixed by an earlier "
-                         f"argument), got {v}")
-    return v
+def int_checker(spec, ctx):
+    in_range, name = _range_checker(spec), spec.name
+
+    def check(v, sizes):
+        if type(v) is not int:
+            if type(v) is bool or not isinstance(v, (int, np.integer)):
+                raise TypeError(f"{spec.op}: {spec.label} must be an int, got {_typename(v)}")
+            v = int(v)
+        in_range(v, sizes)
+        old = sizes.get(name)
+        if old is None:
+            sizes[name] = v              # an int is a size name too: "(B, n_head, T, T)"
+        elif old != v:
+            raise ValueError(f"{spec.op}: {spec.label} must equal {name} = {old} (fixed by an earlier "
+                             f"argument), got {v}")
+        return v
+    return check
 
 
-def check_choice(spec, v, sizes, ctx):
-    if type(v) is not str or v not in spec.options:
-        raise ValueError(f"{spec.op}: {spec.label} must be one of {spec.options}, got {v!r}")
-    return v
+def choice_checker(spec, ctx):
+    options = spec.options
+
+    def check(v, sizes):
+        if type(v) is not str or v not in options:
+            raise ValueError(f"{spec.op}: {spec.label} must be one of {options}, got {v!r}")
+        return v
+    return check
 
 
-def check_tuple(spec, v, sizes, ctx):
-    if type(v) is not tuple or len(v) != len(spec.items):
-        raise TypeError(f"{spec.op}: {spec.label} must be the {spec.tuple_name} returned by the matching "
-                        f"forward, a tuple ({', '.join(spec.item_names)}), got {_typename(v)}"
-                        + (f" of {len(v)}" if isinstance(v, (tuple, list)) else ""))
-    return tuple(CHECKS[s.kind](s, x, sizes, ctx) for s, x in zip(spec.items.values(), v))
+def tuple_checker(spec, ctx):
+    items = [CHECKERS[s.kind](s, ctx) for s in spec.items.values()]
+    n = len(items)
+
+    def check(v, sizes):
+        if type(v) is not tuple or len(v) != n:
+            raise TypeError(f"{spec.op}: {spec.label} must be the {spec.tuple_name} returned by the matching "
+                            f"forward, a tuple ({', '.join(spec.item_names)}), got {_typename(v)}"
+                            + (f" of {len(v)}" if isinstance(v, (tuple, list)) else ""))
+        return tuple([item(x, sizes) for item, x in zip(items, v)])
+    return check
 
 
-CHECKS = {"array": check_array, "number": check_number, "int": check_int,
-          "choice": check_choice, "tuple": check_tuple}
+CHECKERS = {"array": array_checker, "number": number_checker, "int": int_checker,
+            "choice": choice_checker, "tuple": tuple_checker}
 
 
 # --- after every argument: values in range, distinct buffers, the op's own rules -----------
@@ -190,12 +252,16 @@ def check_values(spec, a, sizes):
     if a is None or a.size == 0:
         return
     lo, hi = spec.within.limits(sizes)
-    if lo == 0 and spec.within.hi_open and not spec.within.lo_open and a.dtype.kind == "i":
+    if a.size <= 64 and isinstance(a, np.ndarray):
+        values = a.ravel().tolist()          # a NumPy reduction costs microseconds even for 8 ids
+        mn, mx = min(values), max(values)
+    elif lo == 0 and spec.within.hi_open and not spec.within.lo_open and a.dtype.kind == "i":
         # one reduction instead of two: as unsigned, a negative id is larger than any V
         if int(a.view(a.dtype.str.replace("i", "u")).max()) < hi:
             return
-    mn, mx = a.min(), a.max()
-    mn, mx = mn.item(), mx.item()
+        mn, mx = a.min().item(), a.max().item()
+    else:
+        mn, mx = a.min().item(), a.max().item()
     for v in (mn, mx):
         if not spec.within.contains(v, lo, hi):
             raise ValueError(f"{spec.op}: {spec.label} holds {v}, outside {spec.within.shown(sizes)}")
@@ -214,7 +280,7 @@ def _finish(decl, index):
     pairs = [(index[a], index[b], a, b) for k, a in enumerate(decl.distinct) for b in decl.distinct[k + 1:]]
     rules = []
     for fn, wants in decl.checks:
-        rules.append((fn, tuple((w, index.get(w)) for w in wants)))
+        rules.append((fn, tuple((w, index.get(w)) for w in wants)))   # each rule gets what it names
     if not (ranged or pairs or rules):
         return None
     op = decl.op
@@ -227,8 +293,7 @@ def _finish(decl, index):
                 raise ValueError(f"{op}: arguments '{a}' and '{b}' must be different buffers, but they share "
                                  f"memory (the op would read what it has just written); pass a copy")
         for fn, wants in rules:
-            kw = {w: (ctx.xp if w == "xp" else vals[i] if i is not None else sizes.get(w)) for w, i in wants}
-            why = fn(**kw)
+            why = fn(*[ctx.xp if w == "xp" else vals[i] if i is not None else sizes.get(w) for w, i in wants])
             if why:
                 raise ValueError(f"{op}: {why}")
     return finish
@@ -239,8 +304,8 @@ def _finish(decl, index):
 def wrap(decl, fn, ctx, device=None):
     """`fn` (a backend's function for decl.op), behind the checker. The result has the
     declaration's signature. fn receives the checked arguments it names (a backend may
-    leave out a declared kernel `version` it has no choice of), then, as keywords, any
-    size names it asks for by naming them as extra parameters: def rowsum(x, R, C)."""
+    leave out a declared kernel `version` it has no choice of), then the sizes it asks
+    for by naming them as extra parameters after those: def rowsum(x, R, C)."""
     params = list(inspect.signature(fn).parameters.values())
     if device is not None:
         params = params[1:]                               # the GPU launches take the device first
@@ -248,6 +313,9 @@ def wrap(decl, fn, ctx, device=None):
         raise TypeError(f"{decl.op}: the {ctx.name} function must take its declared arguments positionally")
     takes = [p.name for p in params]
     sized = [n for n in takes if n not in decl.names]
+    if sized and any(n in decl.names for n in takes[takes.index(sized[0]):]):
+        raise TypeError(f"{decl.op}: the {ctx.name} function takes {takes}; the sizes it asks for "
+                        f"({sized}) must come after the declared arguments")
     unknown = [n for n in sized if n not in decl.size_names]
     skipped = [n for n in decl.names if n not in takes]
     if unknown or any(decl.specs[decl.names.index(n)].kind != "choice" for n in skipped):
@@ -258,7 +326,7 @@ def wrap(decl, fn, ctx, device=None):
     if pick == list(range(len(decl.names))):
         pick = None
     finish = _finish(decl, index)
-    checks = [(CHECKS[s.kind], s) for s in decl.specs]
+    checks = [CHECKERS[s.kind](s, ctx) for s in decl.specs]
     names, defaults, positional = decl.names, decl.defaults, decl.positional
     n = len(names)
     first_default = n
@@ -292,13 +360,13 @@ def wrap(decl, fn, ctx, device=None):
         elif len(args) < n:
             args = args + defaults[len(args):]
         sizes = {}
-        vals = [check(spec, a, sizes, ctx) for (check, spec), a in zip(checks, args)]
+        vals = [check(a, sizes) for check, a in zip(checks, args)]
         if finish is not None:
             finish(vals, sizes, ctx)
         if pick is not None:
             vals = [vals[i] for i in pick]
         if sized:
-            return call(*vals, **{k: sizes[k] for k in sized})
+            return call(*vals, *[sizes[k] for k in sized])
         return call(*vals)
 
     checked.__name__ = checked.__qualname__ = op
@@ -330,69 +398,7 @@ def check_returns(decl, result, sizes, ctx):
         else:
             spec = r.spec.labelled(decl.op, r.name, f"returned '{r.name}'")
             try:
-                CHECKS[spec.kind](spec, v, sizes, ctx)
+                CHECKERS[spec.kind](spec, ctx)(v, sizes)
             except (TypeError, ValueError) as e:
                 raise AssertionError(str(e)) from None
 
-
-# --- legacy: the hand-written checks of layers not yet declared (removed once all are) ----------
-
-def array_module_name(a):
-    return type(a).__module__.split(".")[0]
-
-def legacy_check_array(op, name, a, dtype, *, xp=np, ndim=None, shape=None, min_size=0):
-    """Return `a` if it is a contiguous `xp` array of `dtype` with the given
-    ndim/shape (None in `shape` means any size); else raise TypeError or
-    ValueError naming `op` and `name`."""
-    if not isinstance(a, xp.ndarray):
-        where = "a NumPy array" if xp is np else f"a {xp.__name__} array (on the GPU)"
-        got = type(a).__module__ + "." + type(a).__name__
-        hint = ""
-        if array_module_name(a) == "cupy" and xp is np:
-            hint = " (this backend runs on the CPU: use .get() or the 'cuda' backend)"
-        elif isinstance(a, np.ndarray):
-            hint = " (move it with backend.asarray(...))"
-        raise TypeError(f"{op}: argument '{name}' must be {where}, got {got}{hint}")
-    if a.dtype != np.dtype(dtype):
-        raise TypeError(f"{op}: argument '{name}' must have dtype {np.dtype(dtype).name}, "
-                        f"got {a.dtype.name}")
-    if ndim is not None and a.ndim != ndim:
-        raise ValueError(f"{op}: argument '{name}' must have {ndim} dimension(s), "
-                         f"got shape {tuple(a.shape)}")
-    if shape is not None:
-        if len(shape) != a.ndim or any(s is not None and s != d for s, d in zip(shape, a.shape)):
-            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
-            raise ValueError(f"{op}: argument '{name}' must have shape {want}, "
-                             f"got {tuple(a.shape)}")
-    if not a.flags.c_contiguous:
-        raise ValueError(f"{op}: argument '{name}' must be C-contiguous (got a strided view); "
-                         f"pass np.ascontiguousarray({name})")
-    if a.size > INT32_MAX:
-        raise ValueError(f"{op}: argument '{name}' has {a.size} elements; at most {INT32_MAX} are supported")
-    if a.size < min_size:
-        raise ValueError(f"{op}: argument '{name}' must have at least {min_size} element(s), got {a.size}")
-    return a
-
-
-def leading_rows(op, name, x, C):
-    """For x of shape (..., C): the number of rows N = product of the leading dims
-    (0 if any is 0), after checking that the last dimension is C."""
-    if x.ndim < 1:
-        raise ValueError(f"{op}: argument '{name}' must have at least 1 dimension, got a scalar")
-    if x.shape[-1] != C:
-        raise ValueError(f"{op}: argument '{name}' must have last dimension {C}, got shape {x.shape}")
-    return x.size // C if C else int(np.prod(x.shape[:-1]))
-
-
-def check_scalar(op, name, v, kind=float):
-    """A Python/NumPy number that must be finite (float) or an int."""
-    if kind is int:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{op}: argument '{name}' must be an int, got {type(v).__name__}")
-        return int(v)
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{op}: argument '{name}' must be a number, got {type(v).__name__}")
-    v = float(v)
-    if not np.isfinite(v):
-        raise ValueError(f"{op}: argument '{name}' must be finite, got {v}")
-    return v

@@ -6,7 +6,7 @@ File layout, format 2 (little-endian):
     0       8     magic b"PYSTGPT2"
     8       8     uint64 H: length of the header
     16      4     uint32 CRC-32 of every byte after this field (the header and the payload)
-    20      H     header, UTF-8 JSON: format, model, config, tokenizer, tokenizer_sha256, step, sections, train_state
+    20      H     header, UTF-8 JSON: format, config, tokenizer, tokenizer_sha256, step, sections, train_state
     20 + H  ...   payload: the sections one after another (params, then m and v if saved)
 
 Why the checksum covers the header: the header says how to read the payload
@@ -27,15 +27,26 @@ SHA-256 of its merges. Nothing else is accepted: a header naming
 tokenizer given on the command line replaces the named one, but must have the
 same merges. `save_checkpoint` enforces the same rule when it writes.
 
-Which model. `model` names the kind of network ("gpt", chapter 06; "vae",
-chapter 04): it picks the config class that reads `config` and the parameter
-count the sections must have. A header without it is a GPT (format 2 files
-written before chapter 04). A loader that wants one kind says so
-(`load_checkpoint(path, model="vae")`) and gets a clear error for another.
-
 Parameters can be stored as float16 for shipping (half the size; the model
 computes in float32 after loading); training checkpoints keep float32 and
 the optimizer state, which is what makes `--resume` exact.
+
+Kinds (chapter 07). A header may say "kind": "q8" (an int8 model: sections
+rest, q8, q8scale, laid out by pystory/quantize.py) or "lora" (adapters for a
+base model named beside it: sections lora [, m, v], laid out by
+pystory/lora.py); no kind is a float model as above. The module of the kind
+says which sections a config needs, and this loader checks them like the
+rest. int8 sections stay int8 after loading (`ck.sections`); `ck.params` is
+the float parameters of a float model, None otherwise.
+
+Kinds with a config of their own (chapter 04): "vae" holds a sentence VAE,
+whose "config" is a VAEConfig, not a GPTConfig. Its module parses and checks
+that config (`pystory.vae.vae_config`) and says which sections it has
+(`pystory.vae.vae_sections`: params as float32 or float16, then m and v for
+a training checkpoint). One table, KINDS, says for every kind which module
+does what. A caller says which kinds it can use (`load_checkpoint(path,
+kinds=("vae",))`); the default is the GPT's kinds, so a VAE file given to
+`python -m pystory story` is refused with a pointer to the right command.
 
 Format 1 files (pystory before this format) are refused with a pointer to
 `python -m pystory.checkpoint upgrade FILE`, which rewrites one as format 2
@@ -44,6 +55,7 @@ with the same parameter bytes.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -54,9 +66,9 @@ import zlib
 import numpy as np
 
 from pystory.atomic import atomic_open
-import importlib
+from pystory.gpt import GPTConfig, num_params
 
-__all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint", "load_tokenizer_of",
+__all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "save_sections", "load_checkpoint", "load_tokenizer_of",
            "tokenizer_sha256", "place_tokenizer", "upgrade_checkpoint"]
 
 MAGIC = b"PYSTGPT2"
@@ -64,10 +76,21 @@ MAGIC_V1 = b"PYSTGPT1"
 FORMAT_VERSION = 2
 PREFIX = 20                      # magic, header length, CRC-32
 MAX_HEADER = 64 << 20            # a header (mostly the loss history) is far smaller; refuse anything bigger
-DTYPES = {"float32": np.float32, "float16": np.float16}
+DTYPES = {"float32": np.float32, "float16": np.float16, "int8": np.int8}
+# What a file holds, by its header's "kind": kind -> (module, its sections function, its config
+# parser or None for a GPTConfig). "float" (no kind in the header) is the GPT, checked here; an int8
+# GPT (pystory/quantize.py), a LoRA adapter for a GPT (pystory/lora.py) and a sentence VAE
+# (pystory/vae.py, chapter 04, a config of its own) are laid out by their modules.
+KINDS = {
+    "float": None,
+    "q8": ("pystory.quantize", "q8_sections", None),
+    "lora": ("pystory.lora", "adapter_sections", None),
+    "vae": ("pystory.vae", "vae_sections", "vae_config"),
+}
+GPT_KINDS = ("float", "q8", "lora")       # what `python -m pystory story` and its friends can use
+# the command that uses a kind, for the message that refuses it elsewhere
+COMMAND_OF = {"float": "story", "q8": "story", "lora": "story", "vae": "vae"}
 SECTIONS = ("params", "m", "v")
-# The kinds of model a checkpoint may hold: name -> (module, its config class, its parameter count)
-MODELS = {"gpt": ("pystory.gpt", "GPTConfig", "num_params"), "vae": ("pystory.vae", "VAEConfig", "num_params")}
 # A tokenizer file name: letters, digits, '.', '_', '-'; not starting with '.'. No folder, no "..".
 TOKENIZER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 
@@ -79,8 +102,13 @@ class CheckpointError(ValueError):
 class Checkpoint:
     """What load_checkpoint returns: config, float32 params, optional m and v, and metadata."""
 
-    def __init__(self, path, config, params, m, v, meta):
+    def __init__(self, path, config, params, m, v, meta, sections=None):
         self.path, self.config, self.params, self.m, self.v, self.meta = path, config, params, m, v, meta
+        self.sections = sections or {}            # every section by name (int8 ones stay int8)
+
+    @property
+    def kind(self):
+        return self.meta.get("kind", "float")
 
     @property
     def step(self):
@@ -93,10 +121,6 @@ class Checkpoint:
     @property
     def train_state(self):
         return self.meta["train_state"]
-
-    @property
-    def kind(self):
-        return self.meta.get("model", "gpt")
 
 
 # --- the tokenizer a checkpoint names -----------------------------------------------------
@@ -204,16 +228,33 @@ def save_checkpoint(path, model, *, step=0, tokenizer="byte", dtype="float32", o
     if dtype == "float16" and not np.isfinite(arrays[0][1]).all():
         raise ValueError(f"save_checkpoint({path}): a parameter is beyond float16's range (65504); "
                          f"save as float32")
+    return save_sections(path, model.cfg, arrays, tokenizer=tokenizer, tok=tok, step=step,
+                         train_state=train_state, kind=getattr(model, "kind", "float"))
+
+
+def save_sections(path, config, arrays, *, tokenizer="byte", tok=None, step=0, train_state=None,
+                  kind="float", extra=None):
+    """Write [(name, array), ...] as a checkpoint of `kind` (q8 and lora files use this directly);
+    `extra` adds header fields of that kind. A kind other than float is checked against its own layout."""
+    if kind not in KINDS:
+        raise ValueError(f"save_checkpoint: kind must be one of {list(KINDS)}, got {kind!r}")
+    if tok is None:
+        tok = _tokenizer_beside(path, tokenizer, "save_checkpoint")
+        if tok.vocab_size != config.vocab_size:
+            raise ValueError(f"save_checkpoint: tokenizer {tokenizer} has {tok.vocab_size} ids, "
+                             f"the model's vocab size is {config.vocab_size}")
     header = {
         "format": FORMAT_VERSION,
-        "model": getattr(model, "kind", "gpt"),
-        "config": model.cfg.to_dict(),
+        "config": config.to_dict(),
         "tokenizer": tokenizer,
         "tokenizer_sha256": tokenizer_sha256(tok),
         "step": int(step),
         "sections": [[name, a.dtype.name, int(a.size)] for name, a in arrays],
         "train_state": train_state or {},
     }
+    if kind != "float":
+        header.update(kind=kind, **(extra or {}))
+        _check_header(path, header)               # a q8 or lora writer must match its own layout
     data = _encode(header, arrays)
     with atomic_open(path, "wb") as f:   # readers see the old checkpoint or the new one, never half
         f.write(data)
@@ -239,23 +280,29 @@ def _check_header(path, header):
     if header.get("format") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {header.get('format')!r} is not supported "
                               f"(this pystory reads format {FORMAT_VERSION})")
-    kind = header.get("model", "gpt")
-    if kind not in MODELS:
-        bad(f"'model' must be one of {sorted(MODELS)}")
-    module, config_class, count = MODELS[kind]
-    module = importlib.import_module(module)
-    config_class, num_params = getattr(module, config_class), getattr(module, count)
+    kind = header.get("kind", "float")
+    if not isinstance(kind, str) or kind not in KINDS:
+        bad(f"'kind' must be one of {list(KINDS)}")
+    module, sections_of, config_of = KINDS[kind] or (None, None, None)
+    if module is not None:
+        module = importlib.import_module(module)
     cfg = header.get("config")
-    names = [f for f in config_class.__dataclass_fields__]
-    if not isinstance(cfg, dict) or sorted(cfg) != sorted(names):
-        bad(f"'config' must have exactly the fields {names}")
-    for k in names:
-        if not _is_int(cfg[k], 0, 2**31 - 1):
-            bad(f"config field {k!r} must be an integer in [0, 2^31)")
-    try:
-        config = config_class(**cfg)      # the config's own rules (a GPT's sizes are >= 1)
-    except ValueError as e:
-        bad(str(e))
+    if config_of is not None:                     # a kind with a config of its own parses it
+        try:
+            config = getattr(module, config_of)(cfg)
+        except ValueError as e:
+            bad(str(e))
+    else:
+        names = [f for f in GPTConfig.__dataclass_fields__]
+        if not isinstance(cfg, dict) or sorted(cfg) != sorted(names):
+            bad(f"'config' must have exactly the fields {names}")
+        for k in names:
+            if not _is_int(cfg[k], 1, 2**31 - 1):
+                bad(f"config field {k!r} must be an integer in [1, 2^31)")
+        try:
+            config = GPTConfig(**cfg)
+        except ValueError as e:
+            bad(str(e))
     if not isinstance(header.get("tokenizer"), str):
         bad("'tokenizer' must be a string")
     sha = header.get("tokenizer_sha256")
@@ -268,6 +315,14 @@ def _check_header(path, header):
     sections = header.get("sections")
     if not isinstance(sections, list) or not all(isinstance(s, list) and len(s) == 3 for s in sections):
         bad("'sections' must be a list of [name, dtype, count]")
+    if kind != "float":                           # the layout its own module defines
+        try:
+            want = getattr(module, sections_of)(header, config)
+        except ValueError as e:
+            bad(str(e))
+        if sections != want:
+            bad(f"the sections of a {kind} checkpoint must be {want} for its config")
+        return config
     if [s[0] for s in sections] not in (["params"], ["params", "m", "v"]):
         bad("the sections must be params, or params, m and v")
     P = num_params(config)
@@ -279,9 +334,9 @@ def _check_header(path, header):
     return config
 
 
-def load_checkpoint(path, *, expected_config=None, expected_vocab=None, model="gpt"):
+def load_checkpoint(path, *, expected_config=None, expected_vocab=None, kinds=GPT_KINDS):
     """Read and validate a checkpoint; CheckpointError says which check failed.
-    model: the kind the caller can use, "gpt" (default) or "vae"; None accepts any."""
+    kinds: the kinds the caller can use (default: a GPT, float, int8 or an adapter); None takes any."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
@@ -305,10 +360,11 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None, model="g
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise CheckpointError(f"{path}: corrupt checkpoint: unreadable header ({type(e).__name__})") from None
     config = _check_header(path, header)
-    kind = header.get("model", "gpt")
-    if model is not None and kind != model:
-        raise CheckpointError(f"{path}: this is a {kind} checkpoint, not a {model} one "
-                              f"(a {kind} model is used with `python -m pystory {'vae' if kind == 'vae' else 'story'}`)")
+    kind = header.get("kind", "float")
+    if kinds is not None and kind not in kinds:
+        what = {"float": "GPT", "q8": "int8 GPT", "lora": "LoRA adapter", "vae": "VAE"}.get(kind, kind)
+        raise CheckpointError(f"{path}: this is a {what} checkpoint (kind {kind!r}), not one this command "
+                              f"uses; use it with `python -m pystory {COMMAND_OF[kind]}`")
     payload = memoryview(data)[PREFIX + hlen:]
     sizes = [n * np.dtype(dtype).itemsize for _, dtype, n in header["sections"]]
     if sum(sizes) != len(payload):             # before any view of the payload is made
@@ -317,8 +373,11 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None, model="g
     arrays, off = {}, 0
     for (name, dtype, n), nbytes in zip(header["sections"], sizes):
         a = np.frombuffer(payload, dtype=np.dtype(dtype).newbyteorder("<"), count=n, offset=off)
-        arrays[name] = a.astype(np.float32)
         off += nbytes
+        if dtype == "int8":
+            arrays[name] = a.copy()               # quantized weights stay integers
+            continue
+        arrays[name] = a.astype(np.float32)
         if not np.isfinite(arrays[name]).all():
             raise CheckpointError(f"{path}: section {name!r} holds NaN or inf values (saved from a run that "
                                   f"diverged?); refused — use an earlier checkpoint")
@@ -329,7 +388,7 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None, model="g
         diff = ", ".join(f"{k} {getattr(config, k)} (expected {getattr(expected_config, k)})"
                          for k in config.to_dict() if getattr(config, k) != getattr(expected_config, k))
         raise CheckpointError(f"{path}: checkpoint is from another model config: {diff}")
-    return Checkpoint(path, config, arrays["params"], arrays.get("m"), arrays.get("v"), header)
+    return Checkpoint(path, config, arrays.get("params"), arrays.get("m"), arrays.get("v"), header, arrays)
 
 
 # --- format 1 -> format 2 -----------------------------------------------------------------
@@ -383,9 +442,8 @@ def upgrade_checkpoint(path, out=None, tokenizer=None):
 
 
 def main(argv=None):
-    import argparse
-    p = argparse.ArgumentParser(prog="python -m pystory.checkpoint",
-                                description="Rewrite format-1 checkpoints as format 2 (same parameters).")
+    from pystory.cli_args import Parser
+    p = Parser("python -m pystory.checkpoint", description="Rewrite format-1 checkpoints as format 2 (same parameters).")
     sub = p.add_subparsers(dest="cmd", required=True)
     u = sub.add_parser("upgrade", help="rewrite FILE in place as format 2")
     u.add_argument("files", nargs="+", metavar="FILE")

@@ -2,7 +2,9 @@
 
 Each command lives in its own module; this file only dispatches, so that
 `python -m pystory --help` stays fast and a missing optional piece never
-breaks the others.
+breaks the others. Every command runs under `cli_args.run`: a user's mistake
+is one line on stderr and exit code 2, Ctrl-C is one line and exit code 130,
+never a traceback.
 """
 import importlib
 import sys
@@ -19,24 +21,42 @@ COMMANDS = {
     "eval":      ("pystory.gpt_cli", "eval_main", "loss and bits per byte of a model on a corpus"),
     "story":     ("pystory.gpt_cli", "story_main", "write a story with the shipped (or your) model"),
     "vae":       ("pystory.vae_cli", "main", "chapter 04's sentence VAE: train, eval, sample, reconstruct, interpolate"),
+    "quantize":  ("pystory.quantize", "main", "store a model's weight matrices as int8 (chapter 07)"),
+    "finetune":  ("pystory.lora", "main", "fine-tune a model on your stories with LoRA adapters (chapter 07)"),
+    "distill":   ("pystory.distill", "main", "train a smaller student on a teacher's soft targets (chapter 07)"),
+    "serve":     ("pystory.serve", "main", "the story web page and its JSON API (chapter 07)"),
 }
+# what the commands that have no parser of their own accept
+FIXED_ARGS = {"doctor": [], "backends": [], "build": ["-v"]}
 
 
 def usage():
-    lines = ["usage: python -m pystory <command> [options]", "", "commands:"]
+    lines = ["usage: python -m pystory <command> [options]   (python -m pystory <command> --help for its options)",
+             "", "commands:"]
     lines += [f"  {name:<10} {help_}" for name, (_, _, help_) in COMMANDS.items()]
     return "\n".join(lines)
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+    from pystory.cli_args import run
+    argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:
-        print(f"pystory: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
+        print(f"pystory: unknown command {name!r}; the commands are {', '.join(COMMANDS)} "
+              f"(see python -m pystory --help)", file=sys.stderr)
         sys.exit(2)
+    if name in FIXED_ARGS:
+        if rest[:1] in (["-h"], ["--help"]):
+            print(f"usage: python -m pystory {name} {' '.join(f'[{a}]' for a in FIXED_ARGS[name])}\n\n"
+                  f"{COMMANDS[name][2]}")
+            sys.exit(0)
+        extra = [a for a in rest if a not in FIXED_ARGS[name]]
+        if extra:
+            print(f"{name}: unexpected argument {extra[0]!r} (see python -m pystory {name} --help)", file=sys.stderr)
+            sys.exit(2)
     module, func, _ = COMMANDS[name]
     try:
         mod = importlib.import_module(module)
@@ -45,5 +65,4 @@ def main(argv=None):
             raise
         print(f"pystory {name}: not available yet ({module} arrives with a later chapter)", file=sys.stderr)
         sys.exit(2)
-    code = getattr(mod, func)(rest)
-    sys.exit(code or 0)
+    sys.exit(run(name, getattr(mod, func), rest))

@@ -15,18 +15,26 @@ the tens of thousands, the (N, V) probabilities are the biggest activation of
 a GPT; the fused op writes the gradient straight into dlogits instead of
 storing probs and reading them back. Its gradient is that of the MEAN loss
 over the N rows, the number training minimizes.
+
+The declarations check every target against [0, V) for every backend: the C
+and CUDA code index the row with it.
 """
 import numpy as np
+
+from pystory.declare import array, declare, float32, int32
 
 __all__ = ["crossentropy_forward", "crossentropy_backward", "crossentropy_fused"]
 
 
-def check_targets(op, targets, V):
-    """Every target must index a column of the logits: [0, V)."""
-    t = np.asarray(targets)
-    if t.size and (t.min() < 0 or t.max() >= V):
-        bad = t[(t < 0) | (t >= V)][0]
-        raise ValueError(f"{op}: argument 'targets' must be in [0, {V}), found {int(bad)}")
+def logits_have_a_column(V):
+    """A softmax over no classes has no probabilities: V >= 1."""
+    if V == 0:
+        return "argument 'logits' must have at least one column (V >= 1)"
+
+
+def probs_have_a_column(V):
+    if V == 0:
+        return "argument 'probs' must have at least one column (V >= 1)"
 
 
 def _softmax(logits):
@@ -35,27 +43,32 @@ def _softmax(logits):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+LOGITS = array(float32, "(N, V)")
+TARGETS = array(int32, "(N,) in [0, V)")
+
+
+@declare(logits=LOGITS, targets=TARGETS, checks=[logits_have_a_column], returns="losses (N,), probs (N, V)")
 def crossentropy_forward(logits, targets):
     # logits: (N, V), targets: (N,) int -> losses: (N,), probs: (N, V)
-    check_targets("crossentropy_forward", targets, logits.shape[-1])
     probs = _softmax(logits)
     rows = np.arange(logits.shape[0])
     losses = -np.log(probs[rows, targets])
     return losses, probs
 
 
+@declare(dlosses=array(float32, "(N,)"), probs=array(float32, "(N, V)"), targets=TARGETS,
+         checks=[probs_have_a_column], returns="dlogits (N, V)")
 def crossentropy_backward(dlosses, probs, targets):
     # dlosses: (N,), probs: (N, V), targets: (N,) -> dlogits: (N, V)
-    check_targets("crossentropy_backward", targets, probs.shape[-1])
     dlogits = probs.copy()
     dlogits[np.arange(probs.shape[0]), targets] -= 1
     return dlogits * dlosses[:, None]
 
 
+@declare(logits=LOGITS, targets=TARGETS, checks=[logits_have_a_column], returns="losses (N,), dlogits (N, V)")
 def crossentropy_fused(logits, targets):
     # logits: (N, V), targets: (N,) int -> losses: (N,), dlogits: (N, V)
     # dlogits is d mean(losses) / d logits: each row's (probs - onehot) / N.
-    check_targets("crossentropy_fused", targets, logits.shape[-1])
     N = logits.shape[0]
     z = logits - logits.max(axis=-1, keepdims=True)
     lse = np.log(np.exp(z).sum(axis=-1))           # logsumexp of the shifted row

@@ -48,13 +48,13 @@ import re
 import numpy as np
 
 float32, float64 = np.float32, np.float64
-int32, int64, uint8, uint16, uint32, uint64 = np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64
+int8, int32, int64, uint8, uint16, uint32, uint64 = np.int8, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64
 
 INT32_MAX = 2**31 - 1
 GROUP = "..."          # the name under which a leading "..." group is bound
 
 __all__ = ["declare", "array", "number", "integer", "choice", "tuple_of", "Declaration",
-           "float32", "float64", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "INT32_MAX"]
+           "float32", "float64", "int8", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "INT32_MAX"]
 
 
 # --- sizes and bounds: "3C", "W+1", "V", "2^31", "inf" ---------------------------
@@ -138,7 +138,7 @@ class Interval:
         """"[0, V) = [0, 64)" when a bound is a name, else "[0, 1)"."""
         if not self.names:
             return self.text
-        lo, hi = self.limits(sizes)
+        lo, hi = (b.text if b.name is None else b.of(sizes) for b in (self.lo, self.hi))
         return f"{self.text} = {'[('[self.lo_open]}{lo}, {hi}{'])'[self.hi_open]}"
 
 
@@ -150,6 +150,7 @@ class Spec:
 
     kind = "?"
     optional = False
+    fixed_by = {}        # {size name: the earlier argument that fixed it}, for the messages
 
     def labelled(self, op, name, label=None):
         spec = self.__class__.__new__(self.__class__)
@@ -182,6 +183,9 @@ class ArraySpec(Spec):
         if GROUP in parts[1:]:
             raise ValueError(f"declare: '...' may only lead a shape, got {shape!r}")
         self.dims = [Dim(p) for p in parts[self.group:]]
+        # for the checker's fast path: each dim a name (str), a literal (int) or any size (None)
+        self.simple = all(d.mult == 1 and d.add == 0 for d in self.dims)
+        self.simple_dims = tuple(d.name if d.name else d.value for d in self.dims)
         self.shape_text = "(" + ", ".join(parts) + ("," if len(parts) == 1 and not self.group else "") + ")"
         self.within = Interval(m.group(2)) if m.group(2) else None
 
@@ -369,7 +373,6 @@ class Declaration:
         self.names = tuple(p.name for p in params)
         self.defaults = tuple(p.default for p in params)
         self.positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
-        self.reference_takes = tuple(sig.parameters)     # what the NumPy reference itself accepts
         self.writes, self.distinct = tuple(writes), tuple(distinct)
         for k in self.writes + self.distinct:
             if k not in specs or specs[k].kind != "array":
@@ -394,19 +397,19 @@ class Declaration:
     def _order_names(self):
         """Which names each argument binds, in argument order; scalar ranges may only
         use names bound before them, array value ranges any name of the arguments."""
-        bound, self.size_names = set(), []
+        bound, self.size_names, first = set(), [], {}
         for spec in self.specs:
             if spec.kind in ("int", "number") and spec.within:
                 late = [n for n in spec.within.names if n not in bound]
                 if late:
                     raise ValueError(f"declare {self.op}: the range of '{spec.name}' uses {late}, "
                                      "which no earlier argument binds")
-            if spec.kind == "int":
-                spec.binds = spec.name
-                spec.bound_before = spec.name in bound
-                self._add(bound, spec.name)
-            for n in _binding_names(spec):
+            # for the messages: which earlier argument fixed each name of this one's shape
+            for s in (spec.items.values() if spec.kind == "tuple" else (spec,)):
+                s.fixed_by = {n: first[n] for n in s.names() if first.get(n, spec.name) != spec.name}
+            for n in ([spec.name] if spec.kind == "int" else []) + binding_names(spec):
                 self._add(bound, n)
+                first.setdefault(n, spec.name)
         self.ranged = tuple(i for i, s in enumerate(self.specs) if s.kind == "array" and s.within)
         for i in self.ranged:
             late = [n for n in self.specs[i].within.names if n not in bound]
@@ -424,7 +427,7 @@ class Declaration:
                 fixed = {**ex, **fixed}
         sizes, fresh = {}, iter(range(2, 1000))
         for spec in self.specs:
-            for name in ([spec.name] if spec.kind == "int" else []) + _binding_names(spec):
+            for name in ([spec.name] if spec.kind == "int" else []) + binding_names(spec):
                 if name not in sizes:
                     sizes[name] = fixed.get(name, (2,) if name == GROUP else next(fresh))
             if spec.kind == "int" and spec.name not in fixed:
@@ -457,14 +460,14 @@ class Declaration:
         return "\n".join(lines)
 
 
-def _binding_names(spec):
+def binding_names(spec):
     """The size names an argument binds when it is checked (an array's dims, a tuple's items)."""
     if spec.kind == "array":
         return ([GROUP] if spec.group else []) + [d.name for d in spec.dims if d.name]
     if spec.kind == "tuple":
         out = []
         for k, s in spec.items.items():
-            out += [k] if s.kind == "int" else _binding_names(s)
+            out += [k] if s.kind == "int" else binding_names(s)
         return out
     return []
 

@@ -55,8 +55,9 @@ def checks():
     else:
         rows.append(("MISSING", "C compiler", "install gcc or clang (apt install build-essential)"))
     try:
-        from pystory.c import load_extension, stale_sources
-        load_extension()
+        from pystory.c import ext
+        from pystory.cbuild import stale_sources
+        ext()
         stale = stale_sources()
         if stale:
             rows.append(("WARN", "C extension", "built, but older than " + ", ".join(

@@ -9,18 +9,22 @@ and its derivative
 """
 import numpy as np
 
+from pystory.declare import array, declare, float32
+
 __all__ = ["gelu_forward", "gelu_backward"]
 
 GELU_SCALE = np.sqrt(2.0 / np.pi)   # 0.7978845608...
 GELU_CUBE = 0.044715
 
 
+@declare(x=array(float32, "(...)"), returns="out (...)")
 def gelu_forward(x):
     # x: any shape -> out: same shape
     u = x.dtype.type(GELU_SCALE) * (x + x.dtype.type(GELU_CUBE) * x * x * x)
     return 0.5 * x * (1 + np.tanh(u))
 
 
+@declare(dout=array(float32, "(...)"), x=array(float32, "(...)"), returns="dx (...)")
 def gelu_backward(dout, x):
     # dout, x: same shape -> dx
     s, k = x.dtype.type(GELU_SCALE), x.dtype.type(GELU_CUBE)

@@ -84,6 +84,9 @@ PRESETS = {
 MATRICES = ("wte", "wpe", "qkvw", "attprojw", "fcw", "fcprojw")
 PARAM_NAMES = MATRICES + ("ln1w", "ln1b", "qkvb", "attprojb", "ln2w", "ln2b", "fcb", "fcprojb", "lnfw", "lnfb")
 
+# The bias of each layer matrix (the output layer, wte, has none).
+BIASES = {"qkvw": "qkvb", "attprojw": "attprojb", "fcw": "fcb", "fcprojw": "fcprojb"}
+
 
 def param_shapes(cfg):
     """{name: shape} in buffer order."""
@@ -177,6 +180,28 @@ class GPT:
             raise ValueError(f"GPT.load_params: expected {self.num_params} parameters, got {host.shape}")
         self.params[...] = self.be.asarray(host.astype(self.params.dtype))
 
+    # --- the products with a weight matrix ----------------------------------------------
+    # Every x @ W.T + b of the model goes through these two methods, so chapter 07 can
+    # change how they run without touching forward or backward: int8 weights
+    # (pystory/quantize.py) and LoRA adapters (pystory/lora.py) override them.
+
+    def linear(self, x, name, l=None):
+        """x @ W.T + b for matrix `name` (of layer l); the output layer is wte (tied, no bias)."""
+        w = self.p[name] if l is None else self.p[name][l]
+        b = self._zero_bias if l is None else self.p[BIASES[name]][l]
+        return self.be.linear_forward(x, w, b)
+
+    def linear_backward(self, dout, x, name, l=None):
+        """The backward of linear(x, name, l): adds dW (and db) into self.g, returns dx."""
+        w = self.p[name] if l is None else self.p[name][l]
+        dx, dw, db = self.be.linear_backward(dout, x, w)
+        gw = self.g[name] if l is None else self.g[name][l]
+        gw += dw                                    # a view: adds into the gradient buffer
+        if l is not None:
+            gb = self.g[BIASES[name]][l]
+            gb += db
+        return dx
+
     # --- forward ----------------------------------------------------------------------
 
     def forward(self, ids, targets=None, kv=None):
@@ -196,21 +221,21 @@ class GPT:
         for l in range(cfg.n_layer):
             a = {"x": x}
             a["ln1"], a["ln1_mean"], a["ln1_rstd"] = be.layernorm_forward(x, p["ln1w"][l], p["ln1b"][l])
-            a["qkv"] = be.linear_forward(a["ln1"], p["qkvw"][l], p["qkvb"][l])          # (B, T, 3C)
+            a["qkv"] = self.linear(a["ln1"], "qkvw", l)                                   # (B, T, 3C)
             if kv is not None:
                 kv.k[l, :, :T] = a["qkv"][:, :, C:2 * C]
                 kv.v[l, :, :T] = a["qkv"][:, :, 2 * C:]
             a["atty"], a["att_cache"] = be.attention_forward_flash(a["qkv"], NH)         # (B, T, C)
-            attproj = be.linear_forward(a["atty"], p["attprojw"][l], p["attprojb"][l])
+            attproj = self.linear(a["atty"], "attprojw", l)
             a["x2"] = be.residual_forward(x, attproj)                                    # (B, T, C)
             a["ln2"], a["ln2_mean"], a["ln2_rstd"] = be.layernorm_forward(a["x2"], p["ln2w"][l], p["ln2b"][l])
-            a["fch"] = be.linear_forward(a["ln2"], p["fcw"][l], p["fcb"][l])            # (B, T, 4C)
+            a["fch"] = self.linear(a["ln2"], "fcw", l)                                    # (B, T, 4C)
             a["fch_gelu"] = be.gelu_forward(a["fch"])
-            fcproj = be.linear_forward(a["fch_gelu"], p["fcprojw"][l], p["fcprojb"][l])  # (B, T, C)
+            fcproj = self.linear(a["fch_gelu"], "fcprojw", l)                             # (B, T, C)
             x = be.residual_forward(a["x2"], fcproj)
             layers.append(a)
         lnf, lnf_mean, lnf_rstd = be.layernorm_forward(x, p["lnfw"], p["lnfb"])          # (B, T, C)
-        logits = be.linear_forward(lnf, p["wte"], self._zero_bias)                       # (B, T, V)
+        logits = self.linear(lnf, "wte")                                                 # (B, T, V)
         if kv is not None:
             kv.n = T
         self.acts = dict(ids=ids, layers=layers, x=x, lnf=lnf, lnf_mean=lnf_mean, lnf_rstd=lnf_rstd)
@@ -233,8 +258,7 @@ class GPT:
             raise RuntimeError("GPT.backward: call forward(ids, targets) first")
         be, cfg, p, g, acts = self.be, self.cfg, self.p, self.g, self.acts
         # logits = lnf @ wte.T: wte gets a gradient here AND from the encoder (tied weights)
-        dlnf, dwte_out, _ = be.linear_backward(acts["dlogits"], acts["lnf"], p["wte"])
-        g["wte"][...] += dwte_out
+        dlnf = self.linear_backward(acts["dlogits"], acts["lnf"], "wte")
         dx, dw, db = be.layernorm_backward(dlnf, acts["x"], p["lnfw"], acts["lnf_mean"], acts["lnf_rstd"])
         g["lnfw"][...] += dw
         g["lnfb"][...] += db
@@ -242,25 +266,17 @@ class GPT:
             a = acts["layers"][l]
             # x = x2 + fcproj: the gradient reaches both unchanged (residual)
             dx2 = dfcproj = dx                            # read-only from here on
-            dfch_gelu, dw, db = be.linear_backward(dfcproj, a["fch_gelu"], p["fcprojw"][l])
-            g["fcprojw"][l] += dw
-            g["fcprojb"][l] += db
+            dfch_gelu = self.linear_backward(dfcproj, a["fch_gelu"], "fcprojw", l)
             dfch = be.gelu_backward(dfch_gelu, a["fch"])
-            dln2, dw, db = be.linear_backward(dfch, a["ln2"], p["fcw"][l])
-            g["fcw"][l] += dw
-            g["fcb"][l] += db
+            dln2 = self.linear_backward(dfch, a["ln2"], "fcw", l)
             dx2b, dw, db = be.layernorm_backward(dln2, a["x2"], p["ln2w"][l], a["ln2_mean"], a["ln2_rstd"])
             g["ln2w"][l] += dw
             g["ln2b"][l] += db
             dx2 = be.residual_forward(dx2, dx2b)          # two paths into x2: add their gradients
             # x2 = x + attproj
-            datty, dw, db = be.linear_backward(dx2, a["atty"], p["attprojw"][l])
-            g["attprojw"][l] += dw
-            g["attprojb"][l] += db
+            datty = self.linear_backward(dx2, a["atty"], "attprojw", l)
             dqkv = be.attention_backward_flash(datty, a["att_cache"])
-            dln1, dw, db = be.linear_backward(dqkv, a["ln1"], p["qkvw"][l])
-            g["qkvw"][l] += dw
-            g["qkvb"][l] += db
+            dln1 = self.linear_backward(dqkv, a["ln1"], "qkvw", l)
             dxb, dw, db = be.layernorm_backward(dln1, a["x"], p["ln1w"][l], a["ln1_mean"], a["ln1_rstd"])
             g["ln1w"][l] += dw
             g["ln1b"][l] += db
@@ -303,16 +319,15 @@ class GPT:
         x = be.encoder_forward(ids.reshape(B, 1), p["wte"], p["wpe"][t:t + 1])        # (B, 1, C)
         for l in range(cfg.n_layer):
             h, _, _ = be.layernorm_forward(x, p["ln1w"][l], p["ln1b"][l])
-            qkv = be.linear_forward(h, p["qkvw"][l], p["qkvb"][l])                      # (B, 1, 3C)
+            qkv = self.linear(h, "qkvw", l)                                             # (B, 1, 3C)
             kv.k[l, :, t] = qkv[:, 0, C:2 * C]
             kv.v[l, :, t] = qkv[:, 0, 2 * C:]
             q = self.xp.ascontiguousarray(qkv[:, 0, :C])                                 # (B, C)
             atty = be.attention_decode(q, kv.k[l], kv.v[l], NH, t + 1)                   # (B, C)
-            x = be.residual_forward(x, be.linear_forward(atty.reshape(B, 1, C), p["attprojw"][l],
-                                                         p["attprojb"][l]))
+            x = be.residual_forward(x, self.linear(atty.reshape(B, 1, C), "attprojw", l))
             h, _, _ = be.layernorm_forward(x, p["ln2w"][l], p["ln2b"][l])
-            f = be.gelu_forward(be.linear_forward(h, p["fcw"][l], p["fcb"][l]))
-            x = be.residual_forward(x, be.linear_forward(f, p["fcprojw"][l], p["fcprojb"][l]))
+            f = be.gelu_forward(self.linear(h, "fcw", l))
+            x = be.residual_forward(x, self.linear(f, "fcprojw", l))
         kv.n = t + 1
         h, _, _ = be.layernorm_forward(x, p["lnfw"], p["lnfb"])
-        return be.linear_forward(h, p["wte"], self._zero_bias).reshape(B, cfg.vocab_size)
+        return self.linear(h, "wte").reshape(B, cfg.vocab_size)

@@ -3,13 +3,17 @@
     python -m pystory train --backend c --corpus data/storyworld --config small --steps 2000
     python -m pystory eval  --corpus data/storyworld/val.txt            (the shipped model)
     python -m pystory story --prompt "Once upon a time" --seed 1 --temperature 0.8
+
+Every argument is checked by pystory/cli_args.py before any work starts.
+A training run owns its --out folder: it holds the checkpoint (model.ckpt),
+a copy of the tokenizer, the tokenized data and the loss curve, and a lock
+(.lock) so that a second run into the same folder is refused.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import glob
-import math
 import os
 import sys
 import time
@@ -17,12 +21,13 @@ import time
 import numpy as np
 
 import pystory
-from pystory.c import BackendUnavailable
 from pystory.checkpoint import CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer
+from pystory.cli_args import SEED, Float, Int, OutDir, OutFile, Parser, Path, Tokenizer, UserError, given, run
 from pystory.gpt import GPT, PRESETS, GPTConfig
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIPPED_MODEL = os.path.join(HERE, "models", "story.ckpt")
+MAKE_DATA = "run `make data` to write the default corpus, or give --corpus PATH"
 
 
 # --- shared helpers ------------------------------------------------------------------------
@@ -43,17 +48,26 @@ def load_model(path, backend="c", tokenizer=None):
     ck = load_checkpoint(path)
     tok = load_tokenizer_of(ck, tokenizer)
     be = pystory.backend(backend)
+    if ck.kind != "float":              # chapter 07: an int8 model, or a LoRA adapter with its base
+        from pystory.lora import load_adapted
+        from pystory.quantize import load_quantized
+        return (load_quantized if ck.kind == "q8" else load_adapted)(ck, be), tok, ck
     model = GPT(ck.config, be)
     model.load_params(ck.params)
     return model, tok, ck
 
 
-def _backend(name):
-    try:
-        return pystory.backend(name)
-    except BackendUnavailable as e:
-        print(str(e), file=sys.stderr)
-        sys.exit(2)
+def _source_stamp(corpus, tok):
+    """What the tokenized data in OUT/data was made from: the corpus files (path, size, mtime),
+    the tokenizer (its merges' SHA-256) and the shard format. Any change re-tokenizes."""
+    from pystory.checkpoint import tokenizer_sha256
+    from pystory.data.shards import VERSION
+    files = ([os.path.join(corpus, f"{s}.txt") for s in ("train", "val")] if os.path.isdir(corpus) else [corpus])
+    parts = [f"shards v{VERSION}", f"tokenizer {tokenizer_sha256(tok)} vocab={tok.vocab_size}"]
+    for f in files:
+        st = os.stat(f)
+        parts.append(f"{os.path.abspath(f)} {st.st_size} {st.st_mtime_ns}")
+    return "\n".join(parts) + "\n"
 
 
 def prepare_shards(corpus, tok, out_dir):
@@ -62,128 +76,263 @@ def prepare_shards(corpus, tok, out_dir):
     corpus: a folder that already holds shards of the right vocabulary (used
     as is), or a folder with train.txt and val.txt, or one text file (its last
     2% of stories become the validation split); text is tokenized once into
-    out_dir/data and reused by later runs.
+    out_dir/data and reused by later runs (SOURCE says from what).
     """
+    from pystory.atomic import clean_stale, write_text_atomic
     from pystory.data import shards as shard_io
     from pystory.data.cli import tokenize_file
     if os.path.isdir(corpus):
         found = sorted(glob.glob(os.path.join(corpus, "train_*.bin")))
         if found and shard_io.read_header(found[0]).vocab_size == tok.vocab_size:
             return corpus
+        missing = [s + ".txt" for s in ("train", "val") if not os.path.isfile(os.path.join(corpus, s + ".txt"))]
+        if missing:
+            raise UserError(f"--corpus {corpus}: needs train.txt and val.txt (or train_*.bin shards of vocab "
+                            f"{tok.vocab_size}); missing {', '.join(missing)}; {MAKE_DATA}")
+    elif not os.path.isfile(corpus):
+        raise UserError(f"--corpus {corpus}: no such file or folder; {MAKE_DATA}")
     data_dir = os.path.join(out_dir, "data")
     os.makedirs(data_dir, exist_ok=True)
+    clean_stale(data_dir)
     stamp = os.path.join(data_dir, "SOURCE")
-    source = f"{os.path.abspath(corpus)} vocab={tok.vocab_size}"
-    if os.path.exists(stamp) and open(stamp).read() == source:
-        return data_dir
+    source = _source_stamp(corpus, tok)
+    if os.path.exists(stamp):
+        with open(stamp, encoding="utf-8", errors="replace") as f:
+            if f.read() == source:
+                return data_dir
+        os.unlink(stamp)                     # the shards below no longer match it
     if os.path.isdir(corpus):
         files = [(s, os.path.join(corpus, f"{s}.txt")) for s in ("train", "val")]
-        missing = [p for _, p in files if not os.path.isfile(p)]
-        if missing:
-            raise FileNotFoundError(f"--corpus {corpus}: needs train.txt and val.txt (or shards); missing {missing}")
-    elif os.path.isfile(corpus):
+    else:
         from pystory.data.corpus import read_corpus, write_corpus
         stories = read_corpus(corpus)
+        if len(stories) < 2:
+            raise UserError(f"--corpus {corpus}: has {len(stories)} story; training needs at least 2 "
+                            f"(one for validation)")
         n_val = max(1, len(stories) // 50)
         write_corpus(os.path.join(data_dir, "train.txt"), stories[:-n_val])
         write_corpus(os.path.join(data_dir, "val.txt"), stories[-n_val:])
         files = [(s, os.path.join(data_dir, f"{s}.txt")) for s in ("train", "val")]
-    else:
-        raise FileNotFoundError(f"--corpus {corpus}: no such file or folder")
     for split, path in files:
         print(f"tokenizing {path} ...", flush=True)
         tokenize_file(path, tok, data_dir, split, 100_000_000)
-    with open(stamp, "w") as f:
-        f.write(source)
+    write_text_atomic(stamp, source)
     return data_dir
 
 
+def config_override(item):
+    """'n_layer=6' -> ('n_layer', 6): an argparse type for --set."""
+    fields = [f.name for f in dataclasses.fields(GPTConfig)]
+    key, _, val = item.partition("=")
+    if key not in fields:
+        raise argparse.ArgumentTypeError(f"expected NAME=INT with NAME one of {fields}, got {item!r}")
+    return key, Int(1, 2**20)(val)
+
+
+config_override.__name__ = "NAME=INT"
+
+
 def parse_overrides(items):
-    """['n_layer=6', 'n_embd=192'] -> {'n_layer': 6, 'n_embd': 192}."""
-    fields = {f.name for f in dataclasses.fields(GPTConfig)}
+    """['n_layer=6', 'n_embd=192'] (or parsed pairs) -> {'n_layer': 6, 'n_embd': 192}."""
     out = {}
     for item in items or []:
-        key, _, val = item.partition("=")
-        if key not in fields or not val:
-            raise ValueError(f"--set {item!r}: expected NAME=INT with NAME one of {sorted(fields)}")
-        out[key] = int(val)
+        key, val = config_override(item) if isinstance(item, str) else item
+        out[key] = val
     return out
+
+
+def _model_config(args, vocab_size, base=None):
+    """The GPTConfig from --config and --set (on top of `base`, a resumed run's config)."""
+    if base is not None and args.config is None:
+        fields = base.to_dict()
+    else:
+        fields = {"vocab_size": vocab_size, **PRESETS[args.config or "small"]}
+    fields.update(parse_overrides(args.set))
+    if "vocab_size" in dict(args.set or []) and fields["vocab_size"] != vocab_size:
+        raise UserError(f"--set vocab_size={fields['vocab_size']}: the vocab size comes from the tokenizer "
+                        f"({vocab_size}); leave it out")
+    try:
+        return GPTConfig(**fields)
+    except ValueError as e:
+        raise UserError(f"--config/--set: {e}") from None
 
 
 # --- train ---------------------------------------------------------------------------------
 
 def train_parser():
-    p = argparse.ArgumentParser(prog="python -m pystory train", description="Train the GPT on a story corpus.")
-    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
-    p.add_argument("--corpus", default="data/storyworld",
-                   help="folder with train.txt/val.txt or token shards, or one TinyStories-format file")
-    p.add_argument("--tokenizer", default="byte", help="'byte' or a saved tokenizer file (default byte)")
-    p.add_argument("--config", default="small", choices=sorted(PRESETS), help="model size preset")
-    p.add_argument("--set", nargs="*", metavar="NAME=INT", help="override config fields, e.g. n_layer=6")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--warmup", type=int, default=100)
-    p.add_argument("--weight-decay", type=float, default=0.1)
-    p.add_argument("--grad-clip", type=float, default=1.0)
-    p.add_argument("--eval-every", type=int, default=250)
-    p.add_argument("--eval-batches", type=int, default=20)
-    p.add_argument("--ckpt-every", type=int, default=250)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="runs/gpt", help="folder for checkpoints, data and the loss curve")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/model.ckpt exactly")
-    p.add_argument("--ship", default=None, metavar="FILE",
+    p = Parser("python -m pystory train", description="Train the GPT on a story corpus.")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
+    p.add_argument("--corpus", default=None, type=Path("any", hint=MAKE_DATA),
+                   help="folder with train.txt/val.txt or token shards, or one TinyStories-format file "
+                        "(default: data/storyworld; with --resume: the run's tokenized data)")
+    p.add_argument("--tokenizer", default=None, type=Tokenizer,
+                   help="'byte' or a saved merges file (default: byte; with --resume: the run's own)")
+    p.add_argument("--config", default=None, choices=sorted(PRESETS),
+                   help="model size preset (default: small; with --resume: the run's own)")
+    p.add_argument("--set", nargs="+", action="extend", metavar="NAME=INT", type=config_override,
+                   help="override config fields, e.g. n_layer=6")
+    p.add_argument("--steps", type=Int(1, 10**9), default=2000,
+                   help="train until this step (the total: with --resume, beyond the checkpoint's step)")
+    p.add_argument("--batch-size", type=Int(1, 4096), default=8, help="B: windows per step")
+    p.add_argument("--lr", type=Float(0, 1, lo_open=True), default=1e-3, help="peak learning rate")
+    p.add_argument("--warmup", type=Int(0, 10**9), default=100, help="steps of linear warmup")
+    p.add_argument("--weight-decay", type=Float(0, 1), default=0.1, help="AdamW's decoupled weight decay")
+    p.add_argument("--grad-clip", type=Float(0, 1e6), default=1.0, help="clip the gradient norm to this (0: off)")
+    p.add_argument("--diverge-nats", type=Float(0, 100, lo_open=True), default=1.0,
+                   help="stop when the smoothed loss rises this far above the run's best (nats/token)")
+    p.add_argument("--eval-every", type=Int(0, 10**9), default=250, help="steps between validations (0: at the end)")
+    p.add_argument("--eval-batches", type=Int(1, 10**6), default=20, help="validation batches each time")
+    p.add_argument("--ckpt-every", type=Int(0, 10**9), default=250, help="steps between checkpoints (0: at the end)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the weights and the batch order")
+    p.add_argument("--out", type=OutDir, default="runs/gpt", help="folder for checkpoints, data and the loss curve")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from OUT/model.ckpt exactly, with the run's settings unless given again")
+    p.add_argument("--overwrite", action="store_true", help="start a new run in an OUT that already holds one")
+    p.add_argument("--ship", default=None, metavar="FILE", type=OutFile,
                    help="at the end, also write a float16 copy without optimizer state (for shipping)")
     return p
 
 
+def _where_to_continue(trainer, args):
+    if trainer.last_good is None:
+        return "no checkpoint was saved yet"
+    path, step = trainer.last_good
+    return f"the last checkpoint is {path} (step {step}); continue with --resume --out {args.out}"
+
+
 def train_main(argv):
-    args = train_parser().parse_args(argv)
+    return run("train", _train_main, argv)
+
+
+def _train_main(argv):
+    parser = train_parser()
+    args = parser.parse_args(argv)
+    from pystory.atomic import FolderLocked, folder_lock
+    out = os.path.abspath(args.out)
+    top = None                                   # the outermost folder this run creates, if any
+    while not os.path.exists(out):
+        top, out = out, os.path.dirname(out)
+    try:
+        with folder_lock(args.out):
+            return _train(parser, args, given(parser, argv))
+    except FolderLocked as e:
+        raise UserError(f"{e}; wait for it to finish or give another --out") from None
+    finally:
+        if top is not None and os.listdir(args.out) == [".lock"]:     # refused before it wrote anything
+            os.unlink(os.path.join(args.out, ".lock"))
+            d = os.path.abspath(args.out)
+            while True:
+                os.rmdir(d)
+                if d == top:
+                    break
+                d = os.path.dirname(d)
+
+
+# the training settings a resumed run takes from its checkpoint unless they are given again
+RESUMED_SETTINGS = ("steps", "batch_size", "lr", "warmup", "weight_decay", "grad_clip", "diverge_nats",
+                    "eval_every", "eval_batches", "ckpt_every", "seed")
+
+
+def _resumed_settings(parser, args, explicit, ck):
+    """Fill args with the checkpoint's training settings where the command line did not give them
+    (each checked by the option's own type: nothing in the file is trusted)."""
+    saved = ck.train_state.get("train_config", {})
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{ck.path}: corrupt checkpoint: train_config is not an object")
+    types = {a.dest: a.type for a in parser._actions}
+    for dest in RESUMED_SETTINGS:
+        if dest in explicit or dest not in saved:
+            continue
+        try:
+            setattr(args, dest, types[dest](str(saved[dest])))
+        except argparse.ArgumentTypeError as e:
+            raise CheckpointError(f"{ck.path}: corrupt checkpoint: its setting {dest} {e}") from None
+    if "steps" not in explicit and args.steps <= ck.step:
+        raise UserError(f"the run in {args.out} is complete (step {ck.step} of {args.steps}); "
+                        f"give --steps N with N > {ck.step} to train it further")
+
+
+def _train(parser, args, explicit):
+    from pystory.atomic import clean_stale
     from pystory.data.loader import BatchLoader
     from pystory.train import Trainer, TrainConfig, TrainingDiverged, log_to, token_byte_lengths
-    be = _backend(args.backend)
-    try:
+    be = pystory.backend(args.backend)
+    clean_stale(args.out)
+    ckpt_path = os.path.join(args.out, "model.ckpt")
+    ck = None
+    if args.resume:
+        if not os.path.exists(ckpt_path):
+            raise UserError(f"--resume: no checkpoint in {args.out} (model.ckpt); start without --resume")
+        ck = load_checkpoint(ckpt_path)
+        if ck.m is None:
+            raise UserError(f"--resume: {ckpt_path} has no optimizer state (a shipped model?); "
+                            f"it can be evaluated or sampled, not resumed")
+        _resumed_settings(parser, args, explicit, ck)
+        if args.steps <= ck.step:
+            raise UserError(f"--steps {args.steps} is not beyond the checkpoint's step {ck.step}: --steps is "
+                            f"the total, so give --steps N with N > {ck.step}")
+        tok = load_tokenizer_of(ck, args.tokenizer)
+        tok_name = ck.tokenizer if args.tokenizer is None else place_tokenizer(args.tokenizer, args.out)
+        cfg = _model_config(args, tok.vocab_size, base=ck.config)
+        if cfg != ck.config:
+            raise UserError(f"--config/--set give {cfg}, the checkpoint was trained as {ck.config}; "
+                            f"leave them out to resume, or start a new run with another --out")
+    else:
+        if os.path.exists(ckpt_path) and not args.overwrite:
+            try:
+                step = f"step {load_checkpoint(ckpt_path).step}"
+            except CheckpointError:
+                step = "unreadable"
+            raise UserError(f"{args.out} already holds a training run (model.ckpt, {step}); add --resume to "
+                            f"continue it, --overwrite to start again, or give another --out")
         tok = load_tokenizer_for(args.tokenizer)
-        cfg = GPTConfig(vocab_size=tok.vocab_size, **{**PRESETS[args.config], **parse_overrides(args.set)})
-        data = prepare_shards(args.corpus, tok, args.out)
-    except (OSError, ValueError) as e:
-        print(f"train: {e}", file=sys.stderr)
-        return 2
+        tok_name = place_tokenizer(args.tokenizer, args.out)      # the run folder keeps its own copy
+        cfg = _model_config(args, tok.vocab_size)
+    run_data = os.path.join(args.out, "data")
+    if args.corpus is None and ck is not None and glob.glob(os.path.join(run_data, "train_*.bin")):
+        args.corpus = run_data                                     # the resumed run's own tokenized data
+    if args.corpus is None:
+        try:
+            args.corpus = Path("any", hint=MAKE_DATA)("data/storyworld")
+        except argparse.ArgumentTypeError as e:
+            raise UserError(f"--corpus: {e}") from None
+    data = prepare_shards(args.corpus, tok, args.out)
     tc = TrainConfig(steps=args.steps, batch_size=args.batch_size, seq_len=cfg.block_size, lr=args.lr,
                      warmup=args.warmup, weight_decay=args.weight_decay, grad_clip=args.grad_clip,
                      eval_every=args.eval_every, eval_batches=args.eval_batches, ckpt_every=args.ckpt_every,
-                     seed=args.seed, out_dir=args.out)
+                     seed=args.seed, out_dir=args.out, diverge_nats=args.diverge_nats)
     loader = BatchLoader(data, tc.batch_size, cfg.block_size, seed=tc.seed, split="train",
                          expected_vocab=tok.vocab_size)
     val = BatchLoader(data, tc.batch_size, cfg.block_size, seed=tc.seed, split="val",
                       expected_vocab=tok.vocab_size)
     model = GPT(cfg, be).init_weights(seed=tc.seed)
-    tok_spec = place_tokenizer(args.tokenizer, args.out)      # the run folder keeps its own copy
-    trainer = Trainer(model, loader, tc, val_loader=val, tokenizer=tok_spec,
+    trainer = Trainer(model, loader, tc, val_loader=val, tokenizer=tok_name,
                       byte_lengths=token_byte_lengths(tok), log=log_to(sys.stdout))
-    if args.resume:
-        try:
-            ck = trainer.resume(trainer.ckpt_path)
-        except (CheckpointError, ValueError) as e:
-            print(f"train --resume: {e}", file=sys.stderr)
-            return 2
+    if ck is not None:
+        trainer.resume(ck)
         print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
+    first = trainer.step
     print(f"model: {model.num_params:,} parameters {cfg} on backend {be.name}; "
-          f"{loader.num_tokens:,} training tokens; B={tc.batch_size} T={cfg.block_size}", flush=True)
+          f"{loader.num_tokens:,} training tokens; B={tc.batch_size} T={cfg.block_size}; seed {tc.seed}", flush=True)
     t0 = time.perf_counter()
     try:
         trainer.run()
     except TrainingDiverged as e:
-        print(str(e), file=sys.stderr)
+        print(f"{e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"\ntrain: interrupted at step {trainer.step + 1}; {_where_to_continue(trainer, args)}", file=sys.stderr)
+        return 130
     finally:
         if trainer.history["step"]:
             print(f"loss curve: {trainer.plot(os.path.join(args.out, 'loss.png'))}")
-    print(f"trained {tc.steps} steps in {time.perf_counter() - t0:.0f} s; checkpoint {trainer.ckpt_path}")
+    print(f"trained steps {first + 1}..{trainer.step} ({trainer.step - first} steps) in "
+          f"{time.perf_counter() - t0:.0f} s; checkpoint {trainer.ckpt_path} (step {trainer.step})")
     if args.ship:
         from pystory.checkpoint import save_checkpoint
         ship_dir = os.path.dirname(os.path.abspath(args.ship))
-        ship_tok = place_tokenizer(os.path.join(args.out, tok_spec) if tok_spec != "byte" else "byte", ship_dir)
+        src = "byte" if tok_name == "byte" else os.path.join(args.out, tok_name)
+        ship_tok = place_tokenizer(src, ship_dir)                # the tokenizer travels with the model
         save_checkpoint(args.ship, model, step=trainer.step, tokenizer=ship_tok, dtype="float16",
                         optimizer=False, train_state={"history": trainer.history,
                                                       "train_config": dataclasses.asdict(tc)})
@@ -193,34 +342,37 @@ def train_main(argv):
 
 # --- eval ----------------------------------------------------------------------------------
 
+def eval_parser():
+    p = Parser("python -m pystory eval", description="Loss and bits per byte of a model on a TinyStories-format text.")
+    p.add_argument("--model", default=SHIPPED_MODEL, type=Path("file"), help="a checkpoint")
+    p.add_argument("--tokenizer", default=None, type=Tokenizer,
+                   help="the model's tokenizer, if not the one beside the checkpoint")
+    p.add_argument("--corpus", default="data/storyworld/val.txt", type=Path("file", hint=MAKE_DATA),
+                   help="a TinyStories-format text file")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
+    p.add_argument("--max-tokens", type=Int(0, 10**10), default=200_000, help="evaluate at most this many tokens (0: all)")
+    p.add_argument("--batch-size", type=Int(1, 4096), default=8, help="windows per forward pass")
+    return p
+
+
 def eval_main(argv):
-    p = argparse.ArgumentParser(prog="python -m pystory eval",
-                                description="Loss and bits per byte of a model on a TinyStories-format text.")
-    p.add_argument("--model", default=SHIPPED_MODEL)
-    p.add_argument("--corpus", default="data/storyworld/val.txt")
-    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
-    p.add_argument("--max-tokens", type=int, default=200_000, help="evaluate at most this many tokens (0: all)")
-    p.add_argument("--batch-size", type=int, default=8)
-    args = p.parse_args(argv)
+    return run("eval", _eval_main, argv)
+
+
+def _eval_main(argv):
+    args = eval_parser().parse_args(argv)
     from pystory.train import bits_per_byte, token_byte_lengths
-    try:
-        model, tok, ck = load_model(args.model, args.backend)
-        with open(args.corpus, "rb") as f:
-            text = f.read()
-    except (CheckpointError, OSError, ValueError) as e:
-        print(f"eval: {e}", file=sys.stderr)
-        return 2
-    except BackendUnavailable as e:
-        print(str(e), file=sys.stderr)
-        return 2
+    model, tok, ck = load_model(args.model, args.backend, args.tokenizer)
+    with open(args.corpus, "rb") as f:
+        text = f.read()
     ids = np.asarray(tok.encode(text), np.int32)
     if args.max_tokens:
         ids = ids[:args.max_tokens + 1]
     T = model.cfg.block_size
     n_win = (len(ids) - 1) // T
-    if n_win == 0:
-        print(f"eval: {args.corpus} has {len(ids)} tokens, fewer than one window of {T + 1}", file=sys.stderr)
-        return 2
+    if n_win <= 0:
+        raise UserError(f"{args.corpus} has {len(ids)} tokens, fewer than one window of {T + 1} "
+                        f"(the model's block size + 1); give a longer corpus")
     lengths = token_byte_lengths(tok)
     windows = np.stack([ids[i * T:i * T + T + 1] for i in range(n_win)])      # (n_win, T+1)
     be = model.be
@@ -239,44 +391,58 @@ def eval_main(argv):
 
 # --- story ---------------------------------------------------------------------------------
 
-def story_main(argv):
-    p = argparse.ArgumentParser(prog="python -m pystory story", description="Write a story with the GPT.")
-    p.add_argument("--prompt", default="Once upon a time")
-    p.add_argument("--model", default=SHIPPED_MODEL)
-    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
-    p.add_argument("--seed", type=int, default=None, help="Philox seed (default: from the clock)")
-    p.add_argument("--temperature", type=float, default=0.8, help="0 = greedy")
-    p.add_argument("--top-k", type=int, default=0, help="keep only the k most likely tokens (0: off)")
-    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (1.0: off)")
-    p.add_argument("--max-tokens", type=int, default=1000, help="stop after this many new tokens")
+def story_parser():
+    p = Parser("python -m pystory story", description="Write a story with the GPT.")
+    p.add_argument("--prompt", default="Once upon a time", help="the story's beginning")
+    p.add_argument("--model", default=SHIPPED_MODEL, type=Path("file"), help="a checkpoint")
+    p.add_argument("--tokenizer", default=None, type=Tokenizer,
+                   help="the model's tokenizer, if not the one beside the checkpoint")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
+    p.add_argument("--seed", type=SEED, default=None,
+                   help="Philox seed (default: from the clock, and printed so the story can be told again)")
+    p.add_argument("--temperature", type=Float(0, 100), default=0.8, help="0 = greedy")
+    p.add_argument("--top-k", type=Int(0, 2**31 - 1), default=0, help="keep only the k most likely tokens (0: off)")
+    p.add_argument("--top-p", type=Float(0, 1, lo_open=True), default=1.0, help="nucleus sampling (1.0: off)")
+    p.add_argument("--max-tokens", type=Int(0, 10**6), default=1000, help="stop after this many new tokens")
     p.add_argument("--no-cache", action="store_true", help="recompute the whole context every token")
     p.add_argument("--stats", action="store_true", help="print tokens/s at the end (to stderr)")
-    args = p.parse_args(argv)
+    return p
+
+
+def story_main(argv):
+    return run("story", _story_main, argv)
+
+
+def _story_main(argv):
+    args = story_parser().parse_args(argv)
     from pystory.sample import Sampler, generate, stream_text
-    try:
-        model, tok, _ = load_model(args.model, args.backend)
-        sampler = Sampler(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                          seed=args.seed if args.seed is not None else time.time_ns() % 2**32)
-    except (CheckpointError, OSError, ValueError) as e:
-        print(f"story: {e}", file=sys.stderr)
-        return 2
-    except BackendUnavailable as e:
-        print(str(e), file=sys.stderr)
-        return 2
+    model, tok, _ = load_model(args.model, args.backend, args.tokenizer)
+    seed = args.seed
+    if seed is None:
+        seed = time.time_ns() % 2**32
+        print(f"[seed {seed}: add --seed {seed} to tell this story again]", file=sys.stderr, flush=True)
+    sampler = Sampler(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=seed)
     prompt_ids = tok.encode(args.prompt) if args.prompt else np.zeros(0, np.int32)
-    t0 = time.perf_counter()
     out = sys.stdout
     out.write(args.prompt)
     out.flush()
-    n = 0
-    for piece in stream_text(tok, generate(model, prompt_ids, args.max_tokens, sampler,
-                                           eot_id=tok.eot_id, use_cache=not args.no_cache)):
+    n_tokens = 0
+
+    def counted(ids):
+        nonlocal n_tokens
+        for i in ids:
+            n_tokens += 1
+            yield i
+    t0 = time.perf_counter()
+    for piece in stream_text(tok, counted(generate(model, prompt_ids, args.max_tokens, sampler,
+                                                   eot_id=tok.eot_id, use_cache=not args.no_cache))):
         out.write(piece)
         out.flush()
-        n += 1
     out.write("\n")
     out.flush()
     if args.stats:
         dt = time.perf_counter() - t0
-        print(f"[{n} pieces in {dt:.2f} s]", file=sys.stderr)
+        print(f"[{n_tokens} tokens in {dt:.2f} s: {n_tokens / max(dt, 1e-9):.1f} tokens/s, prompt "
+              f"{len(prompt_ids)} tokens, {'no cache' if args.no_cache else 'KV cache'}, "
+              f"backend {model.be.name}]", file=sys.stderr)
     return 0

@@ -22,34 +22,19 @@ attention_decode(q, k_cache, v_cache, n_head, t) -> out
 """
 import numpy as np
 
+from pystory.attention import heads_divide_channels
+from pystory.declare import array, declare, float32, integer
+
 __all__ = ["attention_decode"]
 
 
-def check_decode_args(op, q_shape, k_shape, v_shape, n_head, t):
-    """Check shapes and sizes; return (B, T_max, C, NH, hs). Every backend uses this."""
-    for name, v in (("n_head", n_head), ("t", t)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{op}: argument '{name}' must be an int, got {type(v).__name__}")
-    if len(q_shape) != 2:
-        raise ValueError(f"{op}: argument 'q' must have shape (B, C), got {tuple(q_shape)}")
-    B, C = q_shape
-    if len(k_shape) != 3 or k_shape[0] != B or k_shape[2] != C:
-        raise ValueError(f"{op}: argument 'k_cache' must have shape ({B}, T_max, {C}), got {tuple(k_shape)}")
-    if tuple(v_shape) != tuple(k_shape):
-        raise ValueError(f"{op}: argument 'v_cache' must have the shape of 'k_cache' {tuple(k_shape)}, "
-                         f"got {tuple(v_shape)}")
-    T_max = k_shape[1]
-    if n_head <= 0 or C % n_head:
-        raise ValueError(f"{op}: argument 'n_head' must divide C = {C}, got {n_head}")
-    if not 1 <= t <= T_max:
-        raise ValueError(f"{op}: argument 't' must be in [1, {T_max}] (the cached positions), got {t}")
-    return B, T_max, C, int(n_head), C // int(n_head)
-
-
+@declare(q=array(float32, "(B, C)"), k_cache=array(float32, "(B, T_max, C)"),
+         v_cache=array(float32, "(B, T_max, C)"), n_head=integer("[1, 2^31)"), t=integer("[1, T_max]"),
+         checks=[heads_divide_channels], example=dict(C=8, n_head=2), returns="out (B, C)")
 def attention_decode(q, k_cache, v_cache, n_head, t):
     # q: (B, C), k_cache, v_cache: (B, T_max, C) -> out: (B, C)
-    B, T_max, C, NH, hs = check_decode_args("attention_decode", q.shape, k_cache.shape,
-                                            v_cache.shape, n_head, t)
+    B, C = q.shape
+    NH, hs = n_head, C // n_head
     qh = q.reshape(B, NH, 1, hs)                                       # (B, NH, 1, hs)
     k = k_cache[:, :t].reshape(B, t, NH, hs).transpose(0, 2, 1, 3)     # (B, NH, t, hs)
     v = v_cache[:, :t].reshape(B, t, NH, hs).transpose(0, 2, 1, 3)

@@ -12,12 +12,21 @@ Backward, from out[n, j] = sum_c x[n, c] * w[j, c] + b[j]:
     db[j]    = sum_n dout[n, j]                db = dout.sum(0)
 Three matrix products of the same size (2*N*C*OC flops each, counting a
 multiply-add as two): the backward pass costs twice the forward.
+
+`version` picks the CUDA matmul kernel (naive, tiled, regblock: see
+cuda/linear.cu); NumPy (BLAS) and C (one blocked kernel) accept the names.
 """
 import numpy as np
 
+from pystory.declare import array, choice, declare, float32
+
 __all__ = ["linear_forward", "linear_backward"]
 
+VERSIONS = choice("naive", "tiled", "regblock", default="regblock")
 
+
+@declare(x=array(float32, "(..., C)"), w=array(float32, "(OC, C)"), b=array(float32, "(OC,)", optional=True),
+         version=VERSIONS, returns="out (..., OC)")
 def linear_forward(x, w, b):
     # x: (..., C), w: (OC, C), b: (OC,) or None -> out: (..., OC)
     out = x @ w.T
@@ -26,6 +35,8 @@ def linear_forward(x, w, b):
     return out
 
 
+@declare(dout=array(float32, "(..., OC)"), x=array(float32, "(..., C)"), w=array(float32, "(OC, C)"),
+         version=VERSIONS, returns="dx (..., C), dw (OC, C), db (OC,)")
 def linear_backward(dout, x, w):
     # dout: (..., OC), x: (..., C), w: (OC, C) -> dx: (..., C), dw: (OC, C), db: (OC,)
     C, OC = x.shape[-1], w.shape[0]

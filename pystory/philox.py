@@ -37,7 +37,12 @@ Each function consumes exactly n words, so offsets add up the same way for
 all three. The normal is a function of its index alone (not of where a call
 started), so continuations match for normals too.
 """
+import functools
+import types
+
 import numpy as np
+
+from pystory.declare import array, declare, integer, uint32
 
 __all__ = ["philox4x32_10", "philox_uniform", "philox_normal", "philox_randint"]
 
@@ -60,6 +65,7 @@ def philox_round(x0, x1, x2, x3, k0, k1):
     return hi1 ^ x1 ^ k0, lo1, hi0 ^ x3 ^ k1, lo0
 
 
+@declare(ctr=array(uint32, "(N, 4)"), key=array(uint32, "(N, 2)"), returns="out uint32 (N, 4)")
 def philox4x32_10(ctr, key):
     """The raw block function. ctr: (N, 4) uint32, key: (N, 2) uint32 -> (N, 4) uint32."""
     ctr = np.asarray(ctr, dtype=np.uint32)
@@ -75,19 +81,13 @@ def philox4x32_10(ctr, key):
     return np.stack(x, axis=1).astype(np.uint32)
 
 
-def _check_seed_offset(op, seed, offset, n):
-    for name, v in (("seed", seed), ("offset", offset)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{op}: argument '{name}' must be an int, got {type(v).__name__}")
-        if not 0 <= int(v) < 2**64:
-            raise ValueError(f"{op}: argument '{name}' must be in [0, 2^64), got {v}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{op}: argument 'n' must be an int, got {type(n).__name__}")
-    if not 0 <= int(n) < 2**31:
-        raise ValueError(f"{op}: argument 'n' must be in [0, 2^31), got {n}")
-    if int(offset) + int(n) + 4 > 2**64:
-        raise ValueError(f"{op}: offset + n must stay below 2^64 - 4 (the counter would wrap)")
-    return int(seed), int(offset), int(n)
+def counter_does_not_wrap(offset, n):
+    """Words offset .. offset+n-1 live in 64-bit counter blocks of 4: they must not wrap around."""
+    if offset + n + 4 > 2**64:
+        return "offset + n must stay below 2^64 - 4 (the counter would wrap)"
+
+
+SEED, OFFSET, N = integer("[0, 2^64)"), integer("[0, 2^64)"), integer("[0, 2^31)")
 
 
 def philox_words(seed, offset, n):
@@ -106,17 +106,17 @@ def philox_words(seed, offset, n):
     return words[start:start + n]
 
 
+@declare(seed=SEED, offset=OFFSET, n=N, checks=[counter_does_not_wrap], returns="u (n,)")
 def philox_uniform(seed, offset, n):
     """n float32 in [0, 1) from the top 24 bits of each word: (n,) float32."""
-    seed, offset, n = _check_seed_offset("philox_uniform", seed, offset, n)
     w = philox_words(seed, offset, n)
     # 24 bits fit a float32 mantissa exactly: k * 2^-24 is exact, the largest is 1 - 2^-24.
     return (w >> np.uint32(8)).astype(np.float32) * np.float32(2.0 ** -24)
 
 
+@declare(seed=SEED, offset=OFFSET, n=N, checks=[counter_does_not_wrap], returns="z (n,)")
 def philox_normal(seed, offset, n):
     """n standard normal float32 by Box-Muller (see the module doc for the pairing): (n,) float32."""
-    seed, offset, n = _check_seed_offset("philox_normal", seed, offset, n)
     if n == 0:
         return np.zeros(0, np.float32)
     first = offset - offset % 2                      # start at the even word of the first pair
@@ -130,25 +130,14 @@ def philox_normal(seed, offset, n):
     return z[offset - first:offset - first + n].astype(np.float32)
 
 
+@declare(seed=SEED, offset=OFFSET, n=N, low=integer("[-2^31, 2^31)"), high=integer("(low, 2^31)"),
+         checks=[counter_does_not_wrap], returns="r int32 (n,)")
 def philox_randint(seed, offset, n, low, high):
     """n int32 in [low, high): low + (word * (high - low)) >> 32: (n,) int32."""
-    seed, offset, n = _check_seed_offset("philox_randint", seed, offset, n)
-    low, high = _check_range("philox_randint", low, high)
     w = philox_words(seed, offset, n).astype(np.uint64)
     # The 64-bit product's high word is uniform in [0, high - low) up to a bias of (high-low)/2^32.
     r = (w * np.uint64(high - low)) >> np.uint64(32)
     return (np.int64(low) + r.astype(np.int64)).astype(np.int32)
-
-
-def _check_range(op, low, high):
-    for name, v in (("low", low), ("high", high)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{op}: argument '{name}' must be an int, got {type(v).__name__}")
-        if not -2**31 <= int(v) < 2**31:
-            raise ValueError(f"{op}: argument '{name}' must fit in int32, got {v}")
-    if not int(low) < int(high):
-        raise ValueError(f"{op}: need low < high, got low={low}, high={high}")
-    return int(low), int(high)
 
 
 class Philox:
@@ -165,14 +154,15 @@ class Philox:
     """
 
     def __init__(self, seed, offset=0, backend=None):
-        _check_seed_offset("Philox", seed, offset, 0)
+        for name, v in (("seed", seed), ("offset", offset)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= int(v) < 2**64:
+                raise ValueError(f"Philox: {name} must be an int in [0, 2^64), got {v!r}")
         self.seed, self.offset = int(seed), int(offset)
         self.backend = backend
 
     def _ops(self):
-        if self.backend is None:
-            import sys
-            return sys.modules[__name__]
+        if self.backend is None:   # the references, behind the checker every backend has
+            return _checked_references()
         return self.backend
 
     def _advance(self, n):
@@ -191,3 +181,11 @@ class Philox:
 
     def __repr__(self):
         return f"Philox(seed={self.seed}, offset={self.offset})"
+
+
+@functools.lru_cache(maxsize=None)
+def _checked_references():
+    """The ops above behind their declarations' checker, for a Philox without a backend."""
+    from pystory.check import Context, wrap
+    ctx = Context("numpy", np)
+    return types.SimpleNamespace(**{op: wrap(globals()[op].declaration, globals()[op], ctx) for op in __all__})

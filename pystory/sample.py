@@ -36,6 +36,8 @@ def probabilities(logits, temperature=1.0, top_k=0, top_p=1.0):
     """The distribution the sampler draws from: (V,) float64 summing to 1 (one-hot if temperature 0)."""
     z = np.asarray(logits, np.float64).reshape(-1)
     V = z.size
+    if V == 0 or not np.isfinite(z).all():
+        raise ValueError("sample: the model's logits are empty or hold NaN or inf (a broken checkpoint?)")
     if temperature < 0 or not np.isfinite(temperature):
         raise ValueError(f"sample: temperature must be >= 0, got {temperature}")
     if top_k < 0:

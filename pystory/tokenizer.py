@@ -13,207 +13,27 @@ Two tokenizers live here:
                     (256, 257, ...), then <|endoftext|> as the LAST id:
                     eot_id = 256 + n_merges, vocab_size = 257 + n_merges.
 
-The ops below are the NumPy reference of the "tokenizer" layer; the C port
-(csrc/tokenizer.c) and the CUDA kernels (cuda/tokenizer.cu) have the same
-names and arguments. Words travel as a flat array plus offsets, exactly like
-a CSR matrix: word w is data[offsets[w]:offsets[w+1]].
-
-    pretokenize(data)                          -> offsets
-    unique_words(data, offsets)                -> (first, counts)
-    bpe_count_pairs(ids, offsets, counts, V)   -> hist (V, V)
-    bpe_merge(ids, offsets, a, b, new_id)      -> (ids, offsets)
-    bpe_train(data, offsets, counts, n_merges) -> merges (M, 2)
-    bpe_encode(data, offsets, merges)          -> (ids, token_offsets)
+The ops they run are the "tokenizer" layer, in two short NumPy references
+(with their C port csrc/tokenizer.c and CUDA kernels cuda/tokenizer.cu):
+    pystory/pretokenize.py   pretokenize, unique_words       text -> words
+    pystory/bpe.py           bpe_count_pairs, bpe_merge, bpe_train, bpe_encode
+This module sits above the backend registry: BPETokenizer picks a backend
+(`backend=`) and runs the ops there; it also reads and writes the merges file.
 """
 import os
-import re
+import zlib
 
 import numpy as np
 
 from pystory.atomic import write_text_atomic
+from pystory.bpe import MAX_VOCAB, N_BYTES, bpe_count_pairs, bpe_encode, bpe_merge, bpe_train  # noqa: F401
+from pystory.pretokenize import (BYTE_CLASS, SPACE, SPLIT_PATTERN, SPLIT_PATTERN_STR,  # noqa: F401
+                                 pretokenize, split_words_regex, unique_words)
 
 EOT = "<|endoftext|>"
 EOT_BYTES = EOT.encode()
-N_BYTES = 256
-MAX_VOCAB = 65536  # shards store ids as uint16; the CUDA rank table packs a pair in 32 bits
 
-__all__ = ["pretokenize", "unique_words", "bpe_count_pairs", "bpe_merge", "bpe_train", "bpe_encode"]
-
-# --- the pre-tokenizer ---------------------------------------------------------
-#
-# BPE never merges across word boundaries, so the text is first cut into
-# words. The rule is defined on BYTES, so C and CUDA run it too. Each byte has
-# a class:
-#     LETTER  A-Z a-z, and every byte >= 128 (so UTF-8 words stay whole)
-#     DIGIT   0-9
-#     SPACE   \t \n \v \f \r and ' '
-#     PUNCT   everything else
-# and a word is one of
-#     ' '? LETTER+      an optional leading space plus letters   " story"
-#     DIGIT+            digits                                   "2026"
-#     PUNCT+            a punctuation run                        ".\""
-#     SPACE+            a whitespace run; when a non-space follows a run of
-#                       two or more, the run's last byte is left for the next
-#                       word (GPT-2's habit: "  dog" -> " ", " dog")
-# The same rule as a regular expression (Python's re on bytes; it is the
-# spec the tests check the three implementations against):
-SPLIT_PATTERN = (rb" ?[A-Za-z\x80-\xff]+|[0-9]+|[^\x09-\x0d A-Za-z0-9\x80-\xff]+"
-                 rb"|[\x09-\x0d ]+(?![^\x09-\x0d ])|[\x09-\x0d ]+")
-# The same on str, for tiktoken (non-ASCII characters are all "letters"; for
-# valid UTF-8 it cuts exactly where the bytes rule does):
-SPLIT_PATTERN_STR = (" ?(?:[A-Za-z]|[^\\x00-\\x7f])+|[0-9]+|[^\\x09-\\x0d A-Za-z0-9\\x80-\\x{10ffff}]+"
-                     "|[\\x09-\\x0d ]+(?![^\\x09-\\x0d ])|[\\x09-\\x0d ]+")
-
-LETTER, DIGIT, SPACE, PUNCT = 0, 1, 2, 3
-BYTE_CLASS = np.full(256, PUNCT, np.uint8)
-BYTE_CLASS[ord("A"):ord("Z") + 1] = LETTER
-BYTE_CLASS[ord("a"):ord("z") + 1] = LETTER
-BYTE_CLASS[128:] = LETTER
-BYTE_CLASS[ord("0"):ord("9") + 1] = DIGIT
-BYTE_CLASS[[9, 10, 11, 12, 13, 32]] = SPACE
-
-
-def pretokenize(data):
-    # data: (N,) uint8 -> offsets: (W+1,) int32; word w = data[offsets[w]:offsets[w+1]]
-    # A word starts at byte i when one of three local rules holds, so every
-    # byte can decide on its own (that is what the CUDA kernel does):
-    #   1. i == 0;
-    #   2. the class changes at i, except ' ' followed by a letter (the space
-    #      leads the letter word);
-    #   3. i is the last byte of a whitespace run of two or more and a
-    #      non-space follows it.
-    n = data.size
-    if n == 0:
-        return np.zeros(1, np.int32)
-    cls = BYTE_CLASS[data]
-    start = np.zeros(n, bool)
-    start[0] = True                                                       # rule 1
-    joined = (data[:-1] == ord(" ")) & (cls[1:] == LETTER)
-    start[1:] = (cls[:-1] != cls[1:]) & ~joined                           # rule 2
-    start[1:-1] |= (cls[:-2] == SPACE) & (cls[1:-1] == SPACE) & (cls[2:] != SPACE)  # rule 3
-    return np.append(np.flatnonzero(start), n).astype(np.int32)
-
-
-def unique_words(data, offsets):
-    # data: (N,) uint8, offsets: (W+1,) -> first: (U,) int32, counts: (U,) int32
-    # first[u] is the index of the first occurrence of the u-th distinct word,
-    # in order of first appearance; counts[u] how often it occurs.
-    # Training works on distinct words weighted by count: a corpus of 10^8
-    # bytes has ~10^5 distinct words.
-    raw = data.tobytes()
-    first, counts = {}, {}
-    for w, (s, e) in enumerate(zip(offsets[:-1].tolist(), offsets[1:].tolist())):
-        word = raw[s:e]
-        if word in counts:
-            counts[word] += 1
-        else:
-            first[word], counts[word] = w, 1
-    return (np.fromiter(first.values(), np.int32, len(first)),
-            np.fromiter(counts.values(), np.int32, len(counts)))
-
-
-# --- pairs and merges ----------------------------------------------------------
-
-def _pair_positions(ids, offsets):
-    # Positions i whose pair (ids[i], ids[i+1]) lies inside one word.
-    n = ids.size
-    inside = np.ones(max(n - 1, 0), bool)
-    last = offsets[1:-1].astype(np.int64) - 1     # the last token of every word but the final one
-    last = last[(last >= 0) & (last < n - 1)]
-    inside[last] = False
-    return np.flatnonzero(inside)
-
-
-def _word_of(offsets):
-    # (N,) the word each token belongs to.
-    return np.repeat(np.arange(offsets.size - 1, dtype=np.int32), np.diff(offsets))
-
-
-def bpe_count_pairs(ids, offsets, counts, vocab_size):
-    # ids: (N,) int32 tokens of W words, offsets: (W+1,), counts: (W,) int32
-    # -> hist: (V, V) int32, hist[a, b] = sum over words of count * (#times a b is adjacent)
-    # Overlapping pairs count: "a a a" holds the pair (a, a) twice.
-    i = _pair_positions(ids, offsets)
-    weight = counts[_word_of(offsets)[i]]
-    keys = ids[i].astype(np.int64) * vocab_size + ids[i + 1]
-    hist = np.bincount(keys, weights=weight, minlength=vocab_size * vocab_size)
-    return hist.astype(np.int32).reshape(vocab_size, vocab_size)
-
-
-def bpe_merge(ids, offsets, a, b, new_id):
-    # ids: (N,) int32, offsets: (W+1,) -> (ids: (N',) int32, offsets: (W+1,) int32)
-    # Replace every pair (a, b) inside a word by new_id, scanning left to
-    # right: "a a a a" with (a, a) becomes "aa aa", and "a a a" becomes "aa a".
-    i = _pair_positions(ids, offsets)
-    i = i[(ids[i] == a) & (ids[i + 1] == b)]
-    if a == b and i.size:
-        # A run of matches at i, i+1, i+2, ... overlaps itself; left to right
-        # takes the 1st, 3rd, 5th, ... of each run.
-        run_start = np.ones(i.size, bool)
-        run_start[1:] = i[1:] != i[:-1] + 1
-        start_pos = np.maximum.accumulate(np.where(run_start, np.arange(i.size), 0))
-        i = i[(np.arange(i.size) - start_pos) % 2 == 0]
-    out = ids.copy()
-    out[i] = new_id
-    out = np.delete(out, i + 1)
-    # Each word shrinks by the number of deleted positions inside it.
-    removed_before = np.searchsorted(i + 1, offsets, side="left")
-    return out.astype(np.int32), (offsets - removed_before).astype(np.int32)
-
-
-def bpe_train(data, offsets, counts, n_merges):
-    # data: (N,) uint8 bytes of W distinct words, offsets: (W+1,), counts: (W,) int32
-    # -> merges: (M, 2) int32, M <= n_merges; merge m makes token 256 + m.
-    # Each step: count every adjacent pair (weighted by its word's count),
-    # take the most frequent, ties to the smallest pair (a, b), merge it
-    # everywhere. Stops early when no pair is left (every word is one token).
-    # This recounts everything each step: simple and slow, O(n_merges * N log N).
-    ids = data.astype(np.int32)
-    offsets = offsets.astype(np.int32)
-    merges = []
-    V = N_BYTES + n_merges
-    word_of = None
-    for m in range(n_merges):
-        i = _pair_positions(ids, offsets)
-        if i.size == 0:
-            break
-        word_of = _word_of(offsets)
-        keys = ids[i].astype(np.int64) * V + ids[i + 1]
-        pairs, inverse = np.unique(keys, return_inverse=True)    # sorted: smallest pair first
-        totals = np.bincount(inverse.ravel(), weights=counts[word_of[i]])
-        best = int(np.argmax(totals))                            # the first maximum: the tie rule
-        a, b = divmod(int(pairs[best]), V)
-        merges.append((a, b))
-        ids, offsets = bpe_merge(ids, offsets, a, b, N_BYTES + m)
-    return np.array(merges, np.int32).reshape(-1, 2)
-
-
-def bpe_encode(data, offsets, merges):
-    # data: (N,) uint8, offsets: (W+1,), merges: (M, 2) int32
-    # -> ids: (K,) int32, token_offsets: (W+1,) int32 (word w's tokens are ids[token_offsets[w]:token_offsets[w+1]])
-    # Apply the merges in the order they were learned: repeatedly find the
-    # lowest-ranked pair present anywhere and merge all of it. Merges absent
-    # from the text cost nothing, so this loops once per merge actually used.
-    ids = data.astype(np.int32)
-    offsets = offsets.astype(np.int32)
-    M = merges.shape[0]
-    V = N_BYTES + M
-    merge_keys = merges[:, 0].astype(np.int64) * V + merges[:, 1]
-    order = np.argsort(merge_keys, kind="stable")  # a repeated merge keeps its first rank
-    sorted_keys = merge_keys[order]
-    while M:
-        i = _pair_positions(ids, offsets)
-        if i.size == 0:
-            break
-        keys = ids[i].astype(np.int64) * V + ids[i + 1]
-        j = np.minimum(np.searchsorted(sorted_keys, keys), M - 1)
-        ranks = np.where(sorted_keys[j] == keys, order[j], M)     # M = "not a merge"
-        r = int(ranks.min())
-        if r == M:
-            break
-        ids, offsets = bpe_merge(ids, offsets, int(merges[r, 0]), int(merges[r, 1]), N_BYTES + r)
-    return ids, offsets
-
+__all__ = ["ByteTokenizer", "BPETokenizer", "load_tokenizer", "EOT"]
 
 # --- tokenizers ----------------------------------------------------------------
 
@@ -259,7 +79,13 @@ class ByteTokenizer:
         return b"".join(parts)
 
 
-MERGES_HEADER = "pystory-bpe v1"
+MERGES_HEADER = "pystory-bpe v1"          # the first line of a version-1 merges file
+MERGES_MAGIC = "pystory-bpe v2"           # version 2: "pystory-bpe v2 merges M crc32 XXXXXXXX"
+
+
+def merges_crc32(merges):
+    """CRC-32 of the merges as little-endian int32 pairs (comments may change, the merges may not)."""
+    return zlib.crc32(np.ascontiguousarray(merges, "<i4").tobytes())
 
 
 class BPETokenizer:
@@ -345,7 +171,7 @@ class BPETokenizer:
     # -- files --
     def save(self, path):
         """Write the merges file `path` and a vocab dump `path + '.vocab'` (both atomically)."""
-        lines = [MERGES_HEADER,
+        lines = [f"{MERGES_MAGIC} merges {len(self.merges)} crc32 {merges_crc32(self.merges):08x}",
                  f"# vocab_size {self.vocab_size}: ids 0-255 are bytes, merge m (line m below) makes id 256+m,",
                  f"# <|endoftext|> is id {self.eot_id} (the last id). One merge per line: left_id right_id",
                  ]
@@ -357,19 +183,38 @@ class BPETokenizer:
 
     @classmethod
     def load(cls, path, backend="auto"):
-        """Read a merges file; a malformed one raises ValueError naming the file and line."""
+        """Read a merges file; a malformed, cut or edited one raises ValueError naming the file and line.
+
+        Version 2 files start with "pystory-bpe v2 merges M crc32 C": the merge count and the
+        CRC-32 of the merges must match what follows. Version 1 files (no checksum) must end
+        with a newline and hold as many merges as their "# vocab_size" comment says.
+        """
         with open(path, "rb") as f:
             raw = f.read()
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise ValueError(f"{path}: not a pystory BPE merges file (not UTF-8 text: {e})") from None
+            raise ValueError(f"{path}: not a pystory BPE merges file (not UTF-8 text: {e.reason})") from None
         lines = text.split("\n")
-        if lines[0].strip() != MERGES_HEADER:
+        first = lines[0].strip().split()
+        expect = None
+        if len(first) == 6 and " ".join(first[:2]) == MERGES_MAGIC and first[2] == "merges" and first[4] == "crc32":
+            try:
+                expect = (int(first[3], 10), int(first[5], 16))
+            except ValueError:
+                expect = None
+            if expect is None:
+                raise ValueError(f"{path}:1: malformed first line {lines[0][:60]!r}")
+        elif lines[0].strip() != MERGES_HEADER:
             raise ValueError(f"{path}:1: not a pystory BPE merges file (expected first line "
-                             f"{MERGES_HEADER!r}, got {lines[0][:40]!r})")
-        merges = []
+                             f"{MERGES_MAGIC!r} or {MERGES_HEADER!r}, got {lines[0][:40]!r})")
+        if not text.endswith("\n"):
+            raise ValueError(f"{path}:{len(lines)}: the file ends in the middle of a line (cut short?)")
+        merges, stated_vocab = [], None
         for lineno, line in enumerate(lines[1:], start=2):
+            if line.startswith("# vocab_size "):
+                word = line[len("# vocab_size "):].split(":")[0]
+                stated_vocab = int(word) if word.isdigit() else None
             body = line.split("#", 1)[0].strip()
             if not body:
                 continue
@@ -382,9 +227,17 @@ class BPETokenizer:
                 raise ValueError(f"{path}:{lineno}: merge {a} {b} uses an id that does not exist yet "
                                  f"(ids so far are 0..{new_id - 1})")
             merges.append((a, b))
-        if N_BYTES + len(merges) + 1 > MAX_VOCAB:
-            raise ValueError(f"{path}: {len(merges)} merges make a vocab larger than {MAX_VOCAB}")
-        return cls(np.array(merges, np.int32).reshape(-1, 2), backend=backend)
+            if N_BYTES + len(merges) + 1 > MAX_VOCAB:
+                raise ValueError(f"{path}: {len(merges)} merges make a vocab larger than {MAX_VOCAB}")
+        merges = np.array(merges, np.int32).reshape(-1, 2)
+        if expect is not None and (len(merges), merges_crc32(merges)) != expect:
+            raise ValueError(f"{path}: corrupt merges file: the first line promises {expect[0]} merges with "
+                             f"CRC-32 {expect[1]:08x}, the file holds {len(merges)} with "
+                             f"{merges_crc32(merges):08x} (cut short or edited?)")
+        if expect is None and stated_vocab is not None and stated_vocab != N_BYTES + len(merges) + 1:
+            raise ValueError(f"{path}: corrupt merges file: it says vocab_size {stated_vocab} but holds "
+                             f"{len(merges)} merges (vocab {N_BYTES + len(merges) + 1}; cut short?)")
+        return cls(merges, backend=backend)
 
 
 def _pretokenize_pieces(be, data):
@@ -417,11 +270,6 @@ def _pretokenize_pieces(be, data):
 
 def _show(token):
     return repr(token)[1:]  # b'th' -> 'th': a Python bytes literal without its b
-
-
-def split_words_regex(data):
-    """The pre-tokenizer as the regular expression above (the spec): list of byte strings."""
-    return re.findall(SPLIT_PATTERN, data)
 
 
 def load_tokenizer(spec, backend="auto"):

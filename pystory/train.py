@@ -10,7 +10,7 @@ One step, the whole of deep learning in five lines:
 
 Around it: the learning rate schedule (linear warmup, then cosine decay to
 min_lr), evaluation on the validation split (loss and bits per byte), a
-progress line, atomic checkpoints, exact resume, and a stop on NaN.
+progress line, atomic checkpoints, exact resume, and a stop on divergence.
 
 Exact resume. Everything the next step depends on is in the checkpoint:
 the float32 parameters, AdamW's m and v, the step number (it sets the
@@ -19,6 +19,24 @@ loader's random generator (which windows come next). Training itself draws
 no other random numbers (no dropout), so no Philox offset needs saving. On
 the c backend every op is deterministic (fixed loop orders, static OpenMP
 schedules), so a run stopped and resumed computes bit-identical losses.
+
+Never saving a broken model. The parameters after step s have not been
+tried yet: only the forward pass of step s + 1 tells whether they still
+give a finite, sensible loss. So the checkpoint of step s is written during
+step s + 1, between its forward and its backward, and only if that loss is
+healthy (at the end of a run, one extra forward on the next batch plays the
+part of step s + 1). Healthy means finite, and a smoothed loss (an
+exponential average over about 20 steps) no more than diverge_nats / 2
+above the best it has been in this run; a checkpoint due while the loss is
+higher is postponed. Training stops (TrainingDiverged) at a non-finite loss
+or gradient, or when the smoothed loss is diverge_nats above its best.
+
+Which checkpoint survives a divergence: the last one saved before the
+smoothed loss began to rise (its best step). While the loss is above its
+best, that checkpoint is kept aside as model.prev.ckpt and newer healthy
+ones go to model.ckpt; if the loss recovers to a new best the spare is
+deleted, if it diverges the spare is moved back to model.ckpt. The message
+says which step it holds.
 """
 from __future__ import annotations
 
@@ -30,7 +48,8 @@ import time
 
 import numpy as np
 
-from pystory.checkpoint import load_checkpoint, save_checkpoint
+from pystory.atomic import fsync_dir, save_figure, write_bytes_atomic
+from pystory.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 
 __all__ = ["TrainConfig", "TrainingDiverged", "lr_at", "Trainer", "bits_per_byte", "token_byte_lengths"]
 
@@ -48,12 +67,32 @@ class TrainConfig:
     eval_every: int = 200         # steps between validation runs (0: only at the end)
     eval_batches: int = 20        # validation batches per evaluation
     ckpt_every: int = 200         # steps between checkpoints (0: only at the end)
+    diverge_nats: float = 1.0     # stop when the smoothed loss is this far above the run's best
     seed: int = 0                 # the loader's seed (batches), and the weights' Philox seed
     out_dir: str = "runs/gpt"
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
+    """The loss or the gradient became non-finite, or the loss ran away; the last good checkpoint is kept."""
+
+
+SMOOTH = 0.05                     # weight of the newest loss in the smoothed loss (~20 steps of memory)
+
+
+def keep_aside(path, spare):
+    """Make `spare` a second name for the file at `path` (a hard link; a copy where links fail),
+    atomically; `path` itself stays, so a failed write of its successor loses nothing."""
+    folder = os.path.dirname(os.path.abspath(spare))
+    tmp = os.path.join(folder, f".tmp-{os.getpid()}-link-{os.path.basename(spare)}")   # cleaned like any temporary
+    try:
+        os.link(path, tmp)
+        os.replace(tmp, spare)
+        fsync_dir(folder)
+    except OSError:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        with open(path, "rb") as f:
+            write_bytes_atomic(spare, f.read())
 
 
 def lr_at(step, tc):
@@ -91,66 +130,179 @@ class Trainer:
         self.step = 0                      # steps done
         self.history = {"step": [], "loss": [], "val_step": [], "val_loss": [], "val_bpb": []}
         self.ckpt_path = os.path.join(tc.out_dir, "model.ckpt")
-        self.last_good = None
+        self.prev_path = os.path.join(tc.out_dir, "model.prev.ckpt")
+        self.last_good = None              # (path, step) of the last checkpoint written or resumed from
+        self.prev = None                   # (path, step): the last checkpoint before the loss rose, while it is up
+        self.save_due = False              # a checkpoint of the current parameters is wanted
+        self.smooth = self.best = None     # smoothed loss, and its lowest value so far
+        self.best_step = 0
 
     # --- state ---------------------------------------------------------------------------
 
-    def train_state(self):
+    def train_state(self, loader_rng=None):
         return {"train_config": dataclasses.asdict(self.tc),
-                "loader_rng": self.loader.rng.bit_generator.state,
+                "loader_rng": loader_rng or self.loader.rng.bit_generator.state,
                 "history": self.history}
 
-    def save(self, path=None):
+    def save(self, path=None, loader_rng=None):
+        """Write the current state (after self.step steps) as a checkpoint, atomically.
+
+        The state is judged by the loss of step self.step + 1 (its forward has
+        just run). While that loss is above the run's best, the last checkpoint
+        from before the rise is kept as model.prev.ckpt, so a divergence can
+        fall back to it (see _fall_back).
+        """
         path = path or self.ckpt_path
+        be = self.model.be
+        for name in ("params", "m", "v"):
+            if not np.isfinite(be.to_numpy(getattr(self.model, name))).all():
+                self._diverged(f"{name} holds NaN or inf after step {self.step}", self.step)
+        if path == self.ckpt_path:
+            rising = self.best_step < self.step + 1
+            if rising and self.last_good and self.last_good[0] == path and self.last_good[1] < self.best_step:
+                keep_aside(path, self.prev_path)           # the last checkpoint from before the rise
+                self.prev = (self.prev_path, self.last_good[1])
+            elif not rising and self.prev:
+                os.unlink(self.prev[0])                    # this one is at the best: no fallback needed
+                self.prev = None
         save_checkpoint(path, self.model, step=self.step, tokenizer=self.tokenizer,
-                        train_state=self.train_state())
+                        train_state=self.train_state(loader_rng))
         self.last_good = (path, self.step)
         return path
 
-    def resume(self, path):
-        """Continue exactly where the checkpoint at `path` stopped."""
-        ck = load_checkpoint(path, expected_config=self.model.cfg)
+    def _fall_back(self):
+        """After a divergence: make model.ckpt the last checkpoint saved before the loss began to rise."""
+        if self.prev and self.last_good and self.last_good[1] >= self.best_step:
+            os.replace(self.prev[0], self.ckpt_path)
+            fsync_dir(os.path.dirname(os.path.abspath(self.ckpt_path)))
+            self.last_good, self.prev = (self.ckpt_path, self.prev[1]), None
+
+    def resume(self, ck):
+        """Continue exactly where checkpoint `ck` (a Checkpoint, or a path to one) stopped."""
+        if not isinstance(ck, Checkpoint):
+            ck = load_checkpoint(ck, expected_config=self.model.cfg)
+        elif ck.config != self.model.cfg:
+            raise ValueError(f"{ck.path}: checkpoint is from another model config: {ck.config}")
         if ck.m is None or ck.v is None:
-            raise ValueError(f"{path}: checkpoint has no optimizer state (a shipped model?); "
+            raise ValueError(f"{ck.path}: checkpoint has no optimizer state (a shipped model?); "
                              f"it can be evaluated or sampled, not resumed")
+        st = ck.train_state
+        history = st.get("history", self.history)
+        if (not isinstance(history, dict) or sorted(history) != sorted(self.history)
+                or not all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
+                           for v in history.values())):
+            raise CheckpointError(f"{ck.path}: corrupt checkpoint: its training history is not lists of numbers")
         be = self.model.be
+        rng = np.random.default_rng()
+        if "loader_rng" in st:
+            try:
+                rng.bit_generator.state = st["loader_rng"]
+            except (TypeError, ValueError, KeyError) as e:
+                raise CheckpointError(f"{ck.path}: corrupt checkpoint: unusable loader state ({e})") from None
         self.model.load_params(ck.params)
         self.model.m[...] = be.asarray(ck.m)
         self.model.v[...] = be.asarray(ck.v)
         self.step = ck.step
-        st = ck.train_state
         if "loader_rng" in st:
-            self.loader.rng.bit_generator.state = st["loader_rng"]
-        if "history" in st:
-            self.history = {k: list(v) for k, v in st["history"].items()}
-        self.last_good = (path, ck.step)
+            self.loader.rng.bit_generator.state = rng.bit_generator.state
+        self.history = {k: list(v) for k, v in history.items()}
+        self.smooth = self.best = None
+        for i, loss in zip(self.history["step"], self.history["loss"]):    # the same smoothed loss as a run
+            self._track(loss, i)                                            # that never stopped
+        self.last_good = (ck.path, ck.step)
+        self.prev = None
+        if os.path.exists(self.prev_path):         # a run stopped while its loss was above its best
+            try:
+                self.prev = (self.prev_path, load_checkpoint(self.prev_path, expected_config=self.model.cfg).step)
+            except CheckpointError:
+                os.unlink(self.prev_path)
         return ck
+
+    # --- health --------------------------------------------------------------------------
+
+    def _track(self, loss, step):
+        """Fold the loss of `step` into the smoothed loss; remember the best."""
+        self.smooth = loss if self.smooth is None else (1 - SMOOTH) * self.smooth + SMOOTH * loss
+        if self.best is None or self.smooth < self.best:
+            self.best, self.best_step = self.smooth, step
+
+    def _check_loss(self, loss, step):
+        """Stop at a non-finite or runaway loss; return whether the loss is healthy enough to save."""
+        if not math.isfinite(loss):
+            self._diverged(f"loss is {loss} at step {step}", step)
+        self._track(loss, step)
+        rise = self.smooth - self.best
+        if rise > self.tc.diverge_nats:
+            self._diverged(f"the smoothed loss rose to {self.smooth:.3f} at step {step}, {rise:.2f} nats above "
+                           f"its best ({self.best:.3f} at step {self.best_step})", step)
+        return rise <= self.tc.diverge_nats / 2
+
+    def _diverged(self, what, step):
+        self._fall_back()
+        where = (f"the last good checkpoint is {self.last_good[0]} (step {self.last_good[1]})"
+                 if self.last_good else "no checkpoint was written yet")
+        raise TrainingDiverged(f"train: {what}; training stopped (try a lower --lr or a smaller --grad-clip); "
+                               f"{where}")
+
+    def _save_if_due(self, healthy, loader_rng):
+        if not self.save_due:
+            return
+        if healthy:
+            self.save(loader_rng=loader_rng)
+            self.save_due = False
+        else:
+            self.log(f"step {self.step:5d} | checkpoint postponed: the smoothed loss {self.smooth:.3f} is "
+                     f"{self.smooth - self.best:.2f} above its best")
 
     # --- one step ------------------------------------------------------------------------
 
     def train_step(self):
-        """One optimizer step; returns (loss, grad norm before clipping)."""
+        """One optimizer step; returns (loss, grad norm before clipping).
+
+        A checkpoint that is due is written here, after the forward pass has
+        shown that the current parameters (those of self.step) give a healthy loss.
+        """
         model, be, tc = self.model, self.model.be, self.tc
+        rng_before = self.loader.rng.bit_generator.state     # a checkpoint of this state replays this batch
         w = self.loader.next_batch()                       # (B, T+1) int32
         x = be.asarray(w[:, :-1])
         y = be.asarray(w[:, 1:])
         _, loss = model.forward(x, y)
-        if not math.isfinite(loss):
-            self._diverged("loss", loss)
+        healthy = self._check_loss(loss, self.step + 1)
+        self._save_if_due(healthy, rng_before)
         model.zero_grad()
         model.backward()
         norm = be.clip_grad_norm(model.grads, tc.grad_clip) if tc.grad_clip > 0 else be.grad_norm(model.grads)
         if not math.isfinite(norm):
-            self._diverged("gradient norm", norm)
+            self._diverged(f"gradient norm is {norm} at step {self.step + 1}", self.step + 1)
         self.step += 1
         model.update(lr_at(self.step, tc), self.step, weight_decay=tc.weight_decay)
         return loss, norm
 
-    def _diverged(self, what, value):
-        where = (f"the last good checkpoint is {self.last_good[0]} (step {self.last_good[1]})"
-                 if self.last_good else "no checkpoint was written yet")
-        raise TrainingDiverged(f"train: {what} is {value} at step {self.step + 1}; training stopped "
-                               f"(try a lower --lr or a smaller --grad-clip); {where}")
+    def finish(self):
+        """Write a due checkpoint at the end of a run: one forward on the next batch tries the parameters."""
+        if not self.save_due:
+            return
+        model, be = self.model, self.model.be
+        rng_before = self.loader.rng.bit_generator.state
+        w = self.loader.next_batch()
+        self.loader.rng.bit_generator.state = rng_before     # the batch belongs to the next step, if any
+        _, loss = model.forward(be.asarray(w[:, :-1]), be.asarray(w[:, 1:]))
+        model.acts = None
+        if not math.isfinite(loss):
+            self._diverged(f"loss is {loss} after the last step ({self.step})", self.step + 1)
+        smooth = (1 - SMOOTH) * self.smooth + SMOOTH * loss
+        if smooth - self.best > self.tc.diverge_nats / 2:
+            where = f"the last checkpoint is {self.last_good[0]} (step {self.last_good[1]})" if self.last_good \
+                else "no checkpoint was written"
+            self.log(f"final checkpoint not written: the smoothed loss {smooth:.3f} is {smooth - self.best:.2f} "
+                     f"above its best; {where}")
+            return
+        self.save(loader_rng=rng_before)
+        self.save_due = False
+        if self.prev:                              # the run ended healthy: the fallback is not needed
+            os.unlink(self.prev[0])
+            self.prev = None
 
     # --- evaluation ----------------------------------------------------------------------
 
@@ -196,7 +348,8 @@ class Trainer:
                 self.history["val_bpb"].append(bpb)
                 self.log(f"step {step:5d} | val loss {vl:.4f} | val bits/byte {bpb:.4f}")
             if (tc.ckpt_every and step % tc.ckpt_every == 0) or step == tc.steps:
-                self.save()
+                self.save_due = True           # written once the next forward has tried these parameters
+        self.finish()
         return self.history
 
     def plot(self, path):
@@ -215,8 +368,7 @@ class Trainer:
         ax.grid(alpha=0.3)
         ax.legend()
         fig.tight_layout()
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        fig.savefig(path, dpi=120)
+        save_figure(fig, path, dpi=120)
         plt.close(fig)
         return path
 

@@ -124,7 +124,7 @@ class VAETrainer:
         return path
 
     def resume(self, path):
-        ck = load_checkpoint(path, expected_config=self.model.cfg, model="vae")
+        ck = load_checkpoint(path, expected_config=self.model.cfg, kinds=("vae",))
         if ck.m is None or ck.v is None:
             raise ValueError(f"{path}: checkpoint has no optimizer state (a shipped model?); "
                              f"it can be evaluated or sampled, not resumed")

@@ -21,12 +21,12 @@ def test_every_backend_has_the_same_ops(device_backend):
 
 def test_every_op_has_the_same_signature_on_every_backend(device_backend):
     ref = pystory.backend("numpy")
-    for op in sorted(declarations()):   # legacy: until every layer is declared
+    for op in ref.ops:
         assert inspect.signature(getattr(device_backend, op)) == inspect.signature(getattr(ref, op)), op
 
 
 def test_a_kernel_version_is_a_keyword_every_backend_accepts(backend):
-    for op in sorted(declarations()):   # legacy: until every layer is declared
+    for op in backend.ops:
         params = inspect.signature(getattr(backend, op)).parameters
         if "version" in params:
             assert params["version"].kind is inspect.Parameter.KEYWORD_ONLY, op
@@ -49,6 +49,10 @@ def test_the_reference_stays_unchecked_and_dtype_generic():
     assert out.dtype == np.float64
     with pytest.raises(TypeError, match="layernorm_forward: argument 'x' must have dtype float32"):
         pystory.backend("numpy").layernorm_forward(x, np.ones(3), np.zeros(3))
+
+
+def test_every_op_is_declared():
+    assert sorted(declarations()) == pystory.backend("numpy").ops
 
 
 def test_every_layer_has_three_implementations():
@@ -92,3 +96,37 @@ def test_doctor_reports_the_compiler_and_gpu():
 def test_unknown_command_exits_with_usage():
     r = run_cli("frobnicate")
     assert r.returncode == 2 and "unknown command" in r.stderr
+
+
+# --- layering: who may import whom ----------------------------------------------------------
+
+def _imports(path):
+    import ast
+    with open(os.path.join(ROOT, path)) as f:
+        tree = ast.parse(f.read())
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(a.name, None) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out += [(node.module, a.name) for a in node.names]
+    return out
+
+
+def test_no_reference_module_imports_the_registry_that_loads_it():
+    for layer in LAYERS:
+        for m in REFERENCES.get(layer, (layer,)):
+            for mod, name in _imports(f"pystory/{m}.py"):
+                assert mod not in ("pystory", "pystory.backend"), f"pystory/{m}.py imports {mod}"
+
+
+def test_the_gpu_bindings_never_import_the_c_backend_and_no_binding_imports_a_private_helper():
+    import glob
+    for path in glob.glob(os.path.join(ROOT, "pystory", "c", "*.py")) + \
+            glob.glob(os.path.join(ROOT, "pystory", "gpu", "*.py")):
+        rel = os.path.relpath(path, ROOT)
+        for mod, name in _imports(rel):
+            in_c = mod == "pystory.c" or mod.startswith("pystory.c.")
+            assert not (rel.startswith("pystory/gpu") and in_c), f"{rel} imports {mod}"
+            private = (name or "").startswith("_") and name != "_cpystory"   # the extension itself
+            assert not private, f"{rel} imports the private {mod}.{name}"

@@ -61,7 +61,7 @@ def test_axpy_rejects_float64(backend):
 def test_axpy_rejects_mismatched_lengths(backend):
     x = backend.asarray(np.ones(4, np.float32))
     y = backend.asarray(np.ones(5, np.float32))
-    with pytest.raises(ValueError, match=r"axpy: argument 'y' must have shape \(N,\) = \(4,\), got \(5,\)"):
+    with pytest.raises(ValueError, match=r"axpy: argument 'y' must have shape \(N,\) = \(4,\) \(N as in 'x'\), got \(5,\)"):
         backend.axpy(1.0, x, y)
 
 
@@ -105,3 +105,40 @@ def test_c_backend_rejects_cupy_array():
 def test_cuda_backend_rejects_numpy_array():
     with pytest.raises(TypeError, match=r"axpy: argument 'x' must be a cupy array"):
         pystory.backend("cuda").axpy(1.0, np.ones(4, np.float32), np.ones(4, np.float32))
+
+
+# --- the lesson of chapter 00: the declaration automates the hand-written binding ----
+
+def _by_hand():
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "chapters", "00_setup", "axpy_by_hand.py")
+    spec = importlib.util.spec_from_file_location("axpy_by_hand", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.axpy
+
+
+def test_the_hand_written_binding_computes_axpy():
+    x, y = np.arange(5, dtype=np.float32), np.ones(5, np.float32)
+    assert_agree(_by_hand()(2, x, y), 2 * x + y)
+
+
+@pytest.mark.parametrize("args", [
+    ("2", np.ones(3, np.float32), np.ones(3, np.float32)),
+    (True, np.ones(3, np.float32), np.ones(3, np.float32)),
+    (float("inf"), np.ones(3, np.float32), np.ones(3, np.float32)),
+    (1.0, [1.0, 2.0], np.ones(2, np.float32)),
+    (1.0, np.ones(3), np.ones(3, np.float32)),
+    (1.0, np.ones((3, 1), np.float32), np.ones(3, np.float32)),
+    (1.0, np.ones(3, np.float32), np.ones(4, np.float32)),
+    (1.0, np.ones(6, np.float32)[::2], np.ones(3, np.float32)),
+    (1.0, np.ones(3, np.float32), None),
+], ids=["string", "bool", "inf", "list", "float64", "2-D", "lengths", "strided", "None"])
+def test_the_declaration_refuses_what_the_hand_written_binding_refuses_with_the_same_message(args):
+    errors = []
+    for fn in (_by_hand(), pystory.backend("c").axpy):
+        with pytest.raises((TypeError, ValueError)) as e:
+            fn(*args)
+        errors.append((e.type, str(e.value)))
+    assert errors[0] == errors[1]

@@ -1,4 +1,6 @@
 """Token shards: round trip and every kind of corrupted file."""
+import os
+
 import numpy as np
 import pytest
 
@@ -115,3 +117,80 @@ def test_vocab_mismatch_names_the_file(tmp_path):
 def test_missing_shard_names_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="gone.bin"):
         shards.read_shard(tmp_path / "gone.bin")
+
+
+# --- the checksum, and ids checked against the vocabulary when a shard is opened --------------
+
+import zlib  # noqa: E402
+
+
+def refresh_crc(path):
+    """Recompute the header's CRC-32 after an edit (a forged but self-consistent shard)."""
+    data = bytearray(path.read_bytes())
+    h = np.frombuffer(bytes(data[:shards.HEADER_BYTES]), "<u4").copy()
+    h[shards.CRC_FIELD] = 0
+    crc = zlib.crc32(bytes(data[shards.HEADER_BYTES:]), zlib.crc32(h.tobytes()))
+    data[4 * shards.CRC_FIELD: 4 * shards.CRC_FIELD + 4] = np.array([crc], "<u4").tobytes()
+    path.write_bytes(bytes(data))
+
+
+def test_a_flipped_token_byte_is_refused_by_the_checksum(tmp_path):
+    path = write(tmp_path, np.arange(100), 257)
+    data = bytearray(path.read_bytes())
+    data[shards.HEADER_BYTES + 10] ^= 0x01               # still a valid id: only the checksum sees it
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="s.bin: corrupt shard: checksum mismatch"):
+        shards.read_shard(path)
+
+
+def test_an_edited_header_field_is_refused_by_the_checksum(tmp_path):
+    path = write(tmp_path, np.arange(100), 257, eot_id=256)
+    patch_header(path, 6, 5)                             # another eot id: sizes all still agree
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        shards.read_shard(path)
+
+
+def test_an_id_past_the_vocab_is_refused_on_open_naming_the_shard(tmp_path):
+    path = write(tmp_path, np.arange(100), 257)
+    data = bytearray(path.read_bytes())
+    data[shards.HEADER_BYTES + 2 * 40: shards.HEADER_BYTES + 2 * 41] = np.array([300], "<u2").tobytes()
+    path.write_bytes(bytes(data))
+    refresh_crc(path)
+    with pytest.raises(ValueError, match=r"s.bin: token 40 is id 300, not below the vocab size 257"):
+        shards.read_shard(path)
+
+
+def test_a_loader_opening_a_bad_shard_names_it_before_the_first_batch(tmp_path):
+    from pystory.data.loader import BatchLoader
+    good = write(tmp_path, np.arange(100) % 257, 257)
+    os.replace(good, tmp_path / "train_000.bin")
+    write(tmp_path, np.arange(100), 257)
+    bad = tmp_path / "s.bin"
+    data = bytearray(bad.read_bytes())
+    data[-2:] = np.array([999], "<u2").tobytes()
+    bad.write_bytes(bytes(data))
+    refresh_crc(bad)
+    os.replace(bad, tmp_path / "train_001.bin")
+    with pytest.raises(ValueError, match="train_001.bin: token 99 is id 999"):
+        BatchLoader(str(tmp_path), 2, 8)
+
+
+def test_a_version_1_shard_is_refused_with_how_to_remake_it(tmp_path):
+    path = write(tmp_path, np.arange(10), 257)
+    patch_header(path, 1, 1)
+    with pytest.raises(ValueError, match="version 1 .*without a checksum.*data tokenize"):
+        shards.read_shard(path)
+
+
+def test_an_eot_id_past_the_vocab_is_refused(tmp_path):
+    path = write(tmp_path, np.arange(10), 257)
+    patch_header(path, 6, 400)
+    with pytest.raises(ValueError, match="eot id 400 is not below the vocab size 257"):
+        shards.read_header(path)
+
+
+def test_nonzero_reserved_fields_are_refused(tmp_path):
+    path = write(tmp_path, np.arange(10), 257)
+    patch_header(path, 20, 1)
+    with pytest.raises(ValueError, match="reserved header fields"):
+        shards.read_header(path)

@@ -35,13 +35,13 @@ def test_the_checked_op_keeps_the_references_signature():
 
 
 def test_a_name_is_fixed_by_the_first_argument_and_checked_in_later_ones():
-    with pytest.raises(ValueError, match=r"^toy_linear: argument 'w' must have shape \(OC, C\) = \(4, 3\), "
-                                         r"got \(4, 5\)$"):
+    with pytest.raises(ValueError, match=r"^toy_linear: argument 'w' must have shape \(OC, C\) = \(4, 3\) "
+                                         r"\(C as in 'x'\), got \(4, 5\)$"):
         checked(toy_linear)(f32(2, 3), f32(4, 5), None)
 
 
 def test_the_message_gives_the_expected_shape_with_the_bound_values():
-    with pytest.raises(ValueError, match=r"^toy_linear: argument 'b' must have shape \(OC,\) = \(4,\), got \(5,\)$"):
+    with pytest.raises(ValueError, match=r"^toy_linear: argument 'b' must have shape \(OC,\) = \(4,\) \(OC as in 'w'\), got \(5,\)$"):
         checked(toy_linear)(f32(2, 3), f32(4, 3), f32(5))
 
 
@@ -56,7 +56,7 @@ def toy_rows(x, y):
 
 
 def test_a_leading_group_must_match_the_group_of_earlier_arguments():
-    with pytest.raises(ValueError, match=r"toy_rows: argument 'y' must have shape \(\.\.\.\) = \(2, 5\), got \(2, 6\)"):
+    with pytest.raises(ValueError, match=r"toy_rows: argument 'y' must have shape \(\.\.\.\) = \(2, 5\) \(\.\.\. as in 'x'\), got \(2, 6\)"):
         checked(toy_rows)(f32(2, 5, 3), f32(2, 6))
 
 
@@ -75,9 +75,9 @@ def test_multiples_offsets_and_wildcards():
     f(f32(2, 3, 12), np.zeros(3, np.int32), f32(7, 4))
     with pytest.raises(ValueError, match=r"argument 'qkv' must have shape \(B, T, 3C\).*its axis 2 has 10, not of the form 3C"):
         f(f32(2, 3, 10), np.zeros(3, np.int32), f32(7, 4))
-    with pytest.raises(ValueError, match=r"argument 'offsets' must have shape \(B\+1,\) = \(3,\), got \(2,\)"):
+    with pytest.raises(ValueError, match=r"argument 'offsets' must have shape \(B\+1,\) = \(3,\) \(B as in 'qkv'\), got \(2,\)"):
         f(f32(2, 3, 12), np.zeros(2, np.int32), f32(7, 4))
-    with pytest.raises(ValueError, match=r"argument 'any' must have shape \(\*, C\) = \(\*, 4\), got \(7, 5\)"):
+    with pytest.raises(ValueError, match=r"argument 'any' must have shape \(\*, C\) = \(\*, 4\) \(C as in 'qkv'\), got \(7, 5\)"):
         f(f32(2, 3, 12), np.zeros(3, np.int32), f32(7, 5))
 
 
@@ -208,6 +208,11 @@ def test_binding_errors_name_the_op():
 
 def test_a_binding_may_ask_for_sizes_by_name():
     assert wrap(toy_heads.declaration, lambda x, n_head, T, C: (T, C), CPU)(f32(2, 8), 4) == (2, 8)
+
+
+def test_a_binding_asks_for_sizes_after_its_arguments():
+    with pytest.raises(TypeError, match=r"the sizes it asks for \(\['C'\]\) must come after the declared arguments"):
+        wrap(toy_heads.declaration, lambda x, C, n_head: None, CPU)
 
 
 def test_a_binding_with_other_parameters_is_refused_when_the_backend_is_built():

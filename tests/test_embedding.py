@@ -204,7 +204,7 @@ def test_embedding_rejects_int64_ids(backend):
 
 
 def test_embedding_backward_rejects_dout_of_wrong_shape(backend):
-    with pytest.raises(ValueError, match=r"embedding_backward: argument 'dout' must have shape \(\.\.\., C\) = \(3, C\), got \(4, 2\)"):
+    with pytest.raises(ValueError, match=r"embedding_backward: argument 'dout' must have shape \(\.\.\., C\) = \(3, C\) \(\.\.\. as in 'ids'\), got \(4, 2\)"):
         backend.embedding_backward(backend.asarray(np.zeros(3, np.int32)),
                                           backend.asarray(np.ones((4, 2), np.float32)), 5)
 

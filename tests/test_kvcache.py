@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 
 import pystory
+from pystory import attention as A
+from pystory import kvcache as K
 from pystory.testing import assert_agree
 
 ref = pystory.backend("numpy")
@@ -47,10 +49,10 @@ def test_attention_decode_equals_the_last_row_of_causal_attention(rng):
     # The whole point of the cache: the new token's output is the last row of full attention.
     B, T, C, NH = 2, 9, 24, 3
     qkv = rng.standard_normal((B, T, 3 * C))
-    full, _ = ref.attention_forward_naive(qkv, NH)
+    full, _ = A.attention_forward_naive(qkv, NH)              # the references: float64, strided views
     k, v = qkv[:, :, C:2 * C], qkv[:, :, 2 * C:]
     for t in range(1, T + 1):
-        out = ref.attention_decode(qkv[:, t - 1, :C], k, v, NH, t)
+        out = K.attention_decode(qkv[:, t - 1, :C], k, v, NH, t)
         assert_agree(out, full[:, t - 1], name=f"position {t - 1}")
 
 
@@ -59,13 +61,13 @@ def test_attention_decode_equals_the_last_row_of_causal_attention(rng):
 def test_attention_decode_rejects_t_outside_the_cache(backend, rng):
     q, k, v = (backend.asarray(a) for a in _cache(rng, 1, 4, 8))
     for t in (0, 5):
-        with pytest.raises(ValueError, match=r"attention_decode: argument 't' must be in \[1, 4\]"):
+        with pytest.raises(ValueError, match=r"attention_decode: argument 't' must be in \[1, T_max\] = \[1, 4\]"):
             backend.attention_decode(q, k, v, 2, t)
 
 
 def test_attention_decode_rejects_head_count_not_dividing_c(backend, rng):
     q, k, v = (backend.asarray(a) for a in _cache(rng, 1, 4, 8))
-    with pytest.raises(ValueError, match="attention_decode: argument 'n_head' must divide C = 8"):
+    with pytest.raises(ValueError, match="attention_decode: argument 'n_head' must divide the channel count C = 8, got n_head=3"):
         backend.attention_decode(q, k, v, 3, 2)
 
 
@@ -77,16 +79,16 @@ def test_attention_decode_rejects_mismatched_cache_shapes(backend, rng):
         backend.attention_decode(backend.asarray(q[:1].copy()), backend.asarray(k), backend.asarray(v), 2, 2)
 
 
-def test_attention_decode_rejects_float64(device_backend, rng):
+def test_attention_decode_rejects_float64(backend, rng):
     q, k, v = _cache(rng, 1, 4, 8)
     with pytest.raises(TypeError, match="attention_decode: argument 'q' must have dtype float32"):
-        device_backend.attention_decode(device_backend.asarray(q.astype(np.float64)),
-                                        device_backend.asarray(k), device_backend.asarray(v), 2, 2)
+        backend.attention_decode(backend.asarray(q.astype(np.float64)),
+                                        backend.asarray(k), backend.asarray(v), 2, 2)
 
 
-def test_attention_decode_rejects_a_strided_cache(device_backend, rng):
+def test_attention_decode_rejects_a_strided_cache(backend, rng):
     q, k, v = _cache(rng, 1, 8, 8)
-    if device_backend.name == "cuda":
+    if backend.name == "cuda":
         pytest.skip("strided views are made on the host here")
     with pytest.raises(ValueError, match="attention_decode: argument 'k_cache' must be C-contiguous"):
-        device_backend.attention_decode(q, k[:, ::2], v[:, ::2].copy(), 2, 2)
+        backend.attention_decode(q, k[:, ::2], v[:, ::2].copy(), 2, 2)

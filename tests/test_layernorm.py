@@ -80,7 +80,7 @@ def test_layernorm_rejects_weight_of_wrong_length(backend):
     x = backend.asarray(np.ones((2, 3), np.float32))
     w = backend.asarray(np.ones(4, np.float32))
     b = backend.asarray(np.ones(3, np.float32))
-    with pytest.raises(ValueError, match=r"layernorm_forward: argument 'w' must have shape \(C,\) = \(3,\), got \(4,\)"):
+    with pytest.raises(ValueError, match=r"layernorm_forward: argument 'w' must have shape \(C,\) = \(3,\) \(C as in 'x'\), got \(4,\)"):
         backend.layernorm_forward(x, w, b)
 
 
@@ -104,5 +104,5 @@ def test_layernorm_backward_rejects_wrong_stats_shape(backend):
     x = backend.asarray(np.ones((2, 3), np.float32))
     w = backend.asarray(np.ones(3, np.float32))
     stats = backend.asarray(np.ones(3, np.float32))
-    with pytest.raises(ValueError, match=r"layernorm_backward: argument 'mean' must have shape \(\.\.\.\) = \(2,\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"layernorm_backward: argument 'mean' must have shape \(\.\.\.\) = \(2,\) \(\.\.\. as in 'dout'\), got \(3,\)"):
         backend.layernorm_backward(x, x, w, stats, stats)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import pystory
+from pystory import linear as L
 from pystory.testing import assert_agree, check_grad
 
 ref = pystory.backend("numpy")
@@ -91,11 +92,18 @@ def test_every_linear_kernel_matches_reference(gpu_backend, rng, version, N, C, 
         assert_agree(g, e, name=f"linear_backward {name} {version}", **tol(k))
 
 
-def test_linear_rejects_unknown_kernel_version(gpu_backend):
-    x = gpu_backend.asarray(np.ones((2, 3), np.float32))
-    w = gpu_backend.asarray(np.ones((4, 3), np.float32))
-    with pytest.raises(ValueError, match="linear_forward: version"):
-        gpu_backend.linear_forward(x, w, None, version="fast")
+@pytest.mark.parametrize("version", ["naive", "tiled", "regblock"])
+def test_every_backend_accepts_every_linear_version(backend, rng, version):
+    x, w = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((2, 4)).astype(np.float32)
+    out = backend.linear_forward(backend.asarray(x), backend.asarray(w), None, version=version)
+    assert_agree(out, x @ w.T, name=f"linear_forward {version}")
+
+
+def test_linear_rejects_unknown_kernel_version(backend):
+    x = backend.asarray(np.ones((2, 3), np.float32))
+    w = backend.asarray(np.ones((4, 3), np.float32))
+    with pytest.raises(ValueError, match=r"linear_forward: argument 'version' must be one of \('naive', 'tiled', 'regblock'\)"):
+        backend.linear_forward(x, w, None, version="fast")
 
 
 def test_linear_backward_gradients_match_finite_differences(rng):
@@ -104,45 +112,45 @@ def test_linear_backward_gradients_match_finite_differences(rng):
     w = rng.standard_normal((3, 5))
     b = rng.standard_normal(3)
     g = rng.standard_normal((4, 3))
-    dx, dw, db = ref.linear_backward(g, x, w)
-    check_grad(lambda: np.sum(ref.linear_forward(x, w, b) * g),
+    dx, dw, db = L.linear_backward(g, x, w)
+    check_grad(lambda: np.sum(L.linear_forward(x, w, b) * g),
                {"x": x, "w": w, "b": b}, {"x": dx, "w": dw, "b": db})
 
 
 # --- bad input -------------------------------------------------------------
 
-def test_linear_forward_rejects_float64_input(device_backend):
-    x = device_backend.asarray(np.ones((2, 3)))
-    w = device_backend.asarray(np.ones((4, 3), np.float32))
+def test_linear_forward_rejects_float64_input(backend):
+    x = backend.asarray(np.ones((2, 3)))
+    w = backend.asarray(np.ones((4, 3), np.float32))
     with pytest.raises(TypeError, match=r"linear_forward: argument 'x' must have dtype float32, got float64"):
-        device_backend.linear_forward(x, w, None)
+        backend.linear_forward(x, w, None)
 
 
-def test_linear_forward_rejects_mismatched_channels(device_backend):
-    x = device_backend.asarray(np.ones((2, 3), np.float32))
-    w = device_backend.asarray(np.ones((4, 5), np.float32))
-    with pytest.raises(ValueError, match=r"linear_forward: argument 'x' must have last dimension 5"):
-        device_backend.linear_forward(x, w, None)
+def test_linear_forward_rejects_mismatched_channels(backend):
+    x = backend.asarray(np.ones((2, 3), np.float32))
+    w = backend.asarray(np.ones((4, 5), np.float32))
+    with pytest.raises(ValueError, match=r"linear_forward: argument 'w' must have shape \(OC, C\) = \(4, 3\) \(C as in 'x'\), got \(4, 5\)"):
+        backend.linear_forward(x, w, None)
 
 
-def test_linear_forward_rejects_wrong_bias_shape(device_backend):
-    x = device_backend.asarray(np.ones((2, 3), np.float32))
-    w = device_backend.asarray(np.ones((4, 3), np.float32))
-    b = device_backend.asarray(np.ones(3, np.float32))
-    with pytest.raises(ValueError, match=r"linear_forward: argument 'b' must have shape \(4\)"):
-        device_backend.linear_forward(x, w, b)
+def test_linear_forward_rejects_wrong_bias_shape(backend):
+    x = backend.asarray(np.ones((2, 3), np.float32))
+    w = backend.asarray(np.ones((4, 3), np.float32))
+    b = backend.asarray(np.ones(3, np.float32))
+    with pytest.raises(ValueError, match=r"linear_forward: argument 'b' must have shape \(OC,\) = \(4,\) \(OC as in 'w'\), got \(3,\)"):
+        backend.linear_forward(x, w, b)
 
 
-def test_linear_forward_rejects_transposed_weight_view(device_backend):
-    x = device_backend.asarray(np.ones((2, 3), np.float32))
-    w = device_backend.asarray(np.ones((3, 4), np.float32)).T   # (4, 3) but not contiguous
+def test_linear_forward_rejects_transposed_weight_view(backend):
+    x = backend.asarray(np.ones((2, 3), np.float32))
+    w = backend.asarray(np.ones((3, 4), np.float32)).T   # (4, 3) but not contiguous
     with pytest.raises(ValueError, match=r"linear_forward: argument 'w' must be C-contiguous"):
-        device_backend.linear_forward(x, w, None)
+        backend.linear_forward(x, w, None)
 
 
-def test_linear_backward_rejects_wrong_dout_shape(device_backend):
-    x = device_backend.asarray(np.ones((2, 3), np.float32))
-    w = device_backend.asarray(np.ones((4, 3), np.float32))
-    dout = device_backend.asarray(np.ones((2, 5), np.float32))
-    with pytest.raises(ValueError, match=r"linear_backward: argument 'dout' must have shape \(2, 4\)"):
-        device_backend.linear_backward(dout, x, w)
+def test_linear_backward_rejects_wrong_dout_shape(backend):
+    x = backend.asarray(np.ones((2, 3), np.float32))
+    w = backend.asarray(np.ones((4, 3), np.float32))
+    dout = backend.asarray(np.ones((2, 5), np.float32))
+    with pytest.raises(ValueError, match=r"linear_backward: argument 'w' must have shape \(OC, C\) = \(5, 3\) \(OC as in 'dout'; C as in 'x'\), got \(4, 3\)"):
+        backend.linear_backward(dout, x, w)

@@ -162,7 +162,7 @@ def test_adamw_rejects_float64_grads(backend):
 
 def test_adamw_rejects_state_of_another_size(backend):
     be = backend
-    with pytest.raises(ValueError, match=r"adamw_update: argument 'v' must have shape \(P,\) = \(4,\), got \(5,\)"):
+    with pytest.raises(ValueError, match=r"adamw_update: argument 'v' must have shape \(P,\) = \(4,\) \(P as in 'params'\), got \(5,\)"):
         _adamw(be, _bufs(be, v=be.asarray(np.zeros(5, np.float32))))
 
 

@@ -146,24 +146,24 @@ def test_rejects_counter_wrap(backend):
 
 
 def test_randint_rejects_empty_range(backend):
-    with pytest.raises(ValueError, match=r"philox_randint: need low < high"):
+    with pytest.raises(ValueError, match=r"philox_randint: argument 'high' must be in \(low, 2\^31\) = \(5, 2\^31\), got 5"):
         backend.philox_randint(1, 0, 3, 5, 5)
 
 
 def test_randint_rejects_bounds_outside_int32(backend):
-    with pytest.raises(ValueError, match=r"philox_randint: argument 'high' must fit in int32"):
+    with pytest.raises(ValueError, match=r"philox_randint: argument 'high' must be in \(low, 2\^31\) = \(0, 2\^31\), got 2147483648"):
         backend.philox_randint(1, 0, 3, 0, 2**31)
 
 
-def test_block_function_rejects_wrong_key_shape(device_backend):
-    ctr = device_backend.asarray(np.zeros((3, 4), np.uint32))
-    key = device_backend.asarray(np.zeros((2, 2), np.uint32))
-    with pytest.raises(ValueError, match=r"philox4x32_10: argument 'key' must have shape \(3, 2\)"):
-        device_backend.philox4x32_10(ctr, key)
+def test_block_function_rejects_wrong_key_shape(backend):
+    ctr = backend.asarray(np.zeros((3, 4), np.uint32))
+    key = backend.asarray(np.zeros((2, 2), np.uint32))
+    with pytest.raises(ValueError, match=r"philox4x32_10: argument 'key' must have shape \(N, 2\) = \(3, 2\) \(N as in 'ctr'\), got \(2, 2\)"):
+        backend.philox4x32_10(ctr, key)
 
 
-def test_block_function_rejects_signed_counters(device_backend):
-    ctr = device_backend.asarray(np.zeros((3, 4), np.int32))
-    key = device_backend.asarray(np.zeros((3, 2), np.uint32))
+def test_block_function_rejects_signed_counters(backend):
+    ctr = backend.asarray(np.zeros((3, 4), np.int32))
+    key = backend.asarray(np.zeros((3, 2), np.uint32))
     with pytest.raises(TypeError, match=r"philox4x32_10: argument 'ctr' must have dtype uint32"):
-        device_backend.philox4x32_10(ctr, key)
+        backend.philox4x32_10(ctr, key)

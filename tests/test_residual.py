@@ -23,14 +23,14 @@ def test_residual_backward_passes_the_gradient_to_both_inputs_unchanged(backend,
     assert da is dout and db is dout
 
 
-def test_residual_rejects_mismatched_shapes(device_backend):
-    a = device_backend.asarray(np.ones((2, 3), np.float32))
-    b = device_backend.asarray(np.ones((3, 2), np.float32))
-    with pytest.raises(ValueError, match=r"residual_forward: argument 'b' must have shape \(2, 3\)"):
-        device_backend.residual_forward(a, b)
+def test_residual_rejects_mismatched_shapes(backend):
+    a = backend.asarray(np.ones((2, 3), np.float32))
+    b = backend.asarray(np.ones((3, 2), np.float32))
+    with pytest.raises(ValueError, match=r"residual_forward: argument 'b' must have shape \(\.\.\.\) = \(2, 3\) \(\.\.\. as in 'a'\), got \(3, 2\)"):
+        backend.residual_forward(a, b)
 
 
-def test_residual_rejects_int_input(device_backend):
-    a = device_backend.asarray(np.ones(3, np.int32))
+def test_residual_rejects_int_input(backend):
+    a = backend.asarray(np.ones(3, np.int32))
     with pytest.raises(TypeError, match=r"residual_forward: argument 'a' must have dtype float32"):
-        device_backend.residual_forward(a, a)
+        backend.residual_forward(a, a)

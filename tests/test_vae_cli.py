@@ -33,8 +33,8 @@ def run_dir(tmp_path_factory):
 
 
 def test_train_prints_progress_and_writes_a_checkpoint_and_a_shipped_copy(run_dir):
-    assert (run_dir / "run" / "model.ckpt").is_file() and (run_dir / "run" / "story.bpe").is_file()
-    assert (run_dir / "ship" / "vae.ckpt").is_file() and (run_dir / "ship" / "story.bpe").is_file()
+    assert (run_dir / "run" / "model.ckpt").is_file() and (run_dir / "run" / "vae.bpe").is_file()
+    assert (run_dir / "ship" / "vae.ckpt").is_file() and (run_dir / "ship" / "vae.bpe").is_file()
     assert os.path.getsize(run_dir / "ship" / "vae.ckpt") < os.path.getsize(run_dir / "run" / "model.ckpt") / 2
 
 
@@ -79,7 +79,7 @@ def test_the_shipped_vae_samples_and_interpolates():
 
 @pytest.mark.parametrize("args, message", [
     (["sample", "--model", "/no/such.ckpt"], "cannot read checkpoint"),
-    (["sample", "--model", "pystory/models/story.ckpt"], "this is a gpt checkpoint, not a vae one"),
+    (["sample", "--model", "pystory/models/story.ckpt"], "this is a GPT checkpoint (kind 'float')"),
     (["sample", "--n", "0"], "argument --n: must be in [1, 1000]"),
     (["sample", "--temperature", "nan"], "argument --temperature"),
     (["train", "--word-dropout", "1.5"], "argument --word-dropout"),
@@ -101,14 +101,15 @@ def test_a_sentence_longer_than_the_vae_reads_is_refused(run_dir):
 def test_the_gpt_commands_refuse_a_vae_checkpoint(run_dir):
     r = subprocess.run([sys.executable, "-m", "pystory", "story", "--model", str(run_dir / "ship" / "vae.ckpt"),
                         "--max-tokens", "3"], capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert r.returncode == 2 and "this is a vae checkpoint, not a gpt one" in r.stderr and no_traceback(r)
+    assert r.returncode == 2 and "this is a VAE checkpoint (kind 'vae')" in r.stderr
+    assert "use it with `python -m pystory vae`" in r.stderr and no_traceback(r)
 
 
 def test_a_corrupt_vae_checkpoint_is_refused(run_dir, tmp_path):
     import shutil
     bad = tmp_path / "vae.ckpt"
     shutil.copy(run_dir / "ship" / "vae.ckpt", bad)
-    shutil.copy(run_dir / "ship" / "story.bpe", tmp_path / "story.bpe")
+    shutil.copy(run_dir / "ship" / "vae.bpe", tmp_path / "vae.bpe")
     data = bytearray(bad.read_bytes())
     data[-10] ^= 0xFF
     bad.write_bytes(bytes(data))

@@ -82,7 +82,7 @@ def test_validation_and_test_sentences_never_occur_in_training():
 
 
 def test_the_sentences_are_encoded_as_the_tokenizer_encodes_each_one():
-    tok = load_tokenizer("pystory/models/story.bpe")
+    tok = load_tokenizer("pystory/models/vae.bpe")
     s = load_splits(tok, n_stories=20, seed=0)["train"]
     for text, ids in list(zip(s.texts, s.ids))[:50]:
         assert (tok.encode(text) == ids).all()

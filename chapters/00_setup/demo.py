@@ -1,6 +1,6 @@
 """Chapter 00 demo: one op, three implementations, one answer.
 
-    python chapters/00_setup/demo.py
+    python chapters/00_setup/demo.py [--quick] [--refresh-figures]
 
 1. runs axpy and rowsum on every backend that works here and compares them;
 2. shows why float comparisons need tolerances: each implementation adds the
@@ -9,13 +9,17 @@
 3. shows the emulator catching a bug that only a GPU would otherwise reveal:
    a block reduction without __syncthreads gives the right answer in one
    thread order and a wrong one in another.
+
+The figure goes to build/figures/00_setup/ (untracked); --refresh-figures
+writes the committed one in figures/.
 """
+import argparse
 import os
 
 import numpy as np
 
 import pystory
-from pystory.bench import figure_path
+from pystory.bench import add_output_args, figure_path, save_figure
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -63,13 +67,13 @@ def agreement(names):
         print(f"  {name:<6} rowsum: max |error| vs float64 = {np.abs(out - exact).max():.2e}")
 
 
-def rounding_figure(names):
+def rounding_figure(names, quick=False, refresh=False):
     print("\n2. Why tests compare floats with a tolerance")
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     rng = np.random.default_rng(1)
-    lengths = [16, 64, 256, 1024, 4096, 16384]
+    lengths = [16, 64, 256, 1024] if quick else [16, 64, 256, 1024, 4096, 16384]
     fig, ax = plt.subplots(figsize=(6, 4))
     for name in names:
         be = pystory.backend(name)
@@ -79,15 +83,14 @@ def rounding_figure(names):
             exact = m.astype(np.float64).sum(axis=1)
             errs.append(np.abs(be.to_numpy(be.rowsum(be.asarray(m))) - exact).mean())
         ax.loglog(lengths, errs, "o-", label=name)
-        print(f"  {name:<6} mean |error| of a float32 row sum of 16384 numbers: {errs[-1]:.2e}")
+        print(f"  {name:<6} mean |error| of a float32 row sum of {lengths[-1]} numbers: {errs[-1]:.2e}")
     ax.set_xlabel("row length C")
     ax.set_ylabel("mean |float32 sum - exact sum|")
     ax.set_title("rowsum: every summation order rounds differently")
     ax.legend()
     fig.tight_layout()
-    path = figure_path(HERE, "rowsum_rounding.png")
-    fig.savefig(path, dpi=110)
-    print(f"  figure: {os.path.relpath(path)}")
+    save_figure(fig, figure_path(HERE, "rowsum_rounding.png", refresh), dpi=110)
+    plt.close(fig)
 
 
 def race_demo():
@@ -104,11 +107,14 @@ def race_demo():
     print("  On a GPU the order is whatever the hardware picks; the emulator lets a test try several.")
 
 
-def main():
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="small sizes (a few seconds; what the tests run)")
+    args = add_output_args(p).parse_args(argv)
     print("Chapter 00 — one op, three implementations")
     names = backends()
     agreement(names)
-    rounding_figure(names)
+    rounding_figure(names, args.quick, args.refresh_figures)
     if "emu" in names:
         race_demo()
 

@@ -24,6 +24,8 @@ ap.add_argument("--numpy-bytes", type=int, default=300_000,
 ap.add_argument("--repeat", type=int, default=3)
 ap.add_argument("--scale", action="store_true",
                 help="instead: the c backend on ~136 MB of Zipfian random words, vocab 32,768")
+ap.add_argument("--refresh-figures", action="store_true",
+                help="write the committed figures/bench.md and bench.png (default: build/figures/01_tokenizer/)")
 args = ap.parse_args()
 for var in ("OMP_NUM_THREADS", "RAYON_NUM_THREADS"):
     os.environ[var] = str(args.threads)
@@ -35,9 +37,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import pystory  # noqa: E402
 from pystory.data.storyworld import generate_stories  # noqa: E402
 from pystory.tokenizer import EOT, SPLIT_PATTERN_STR, BPETokenizer  # noqa: E402
+from pystory.bench import output_dir, save_figure, write_text  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIG = os.path.join(HERE, "figures")
+FIG = output_dir(HERE, args.refresh_figures)
 
 
 def best_of(fn, repeat):
@@ -140,9 +143,7 @@ def main():
     table = markdown(rows, mb)
     print()
     print(table)
-    os.makedirs(FIG, exist_ok=True)
-    with open(os.path.join(FIG, "bench.md"), "w") as f:
-        f.write(table + "\n")
+    write_text(os.path.join(FIG, "bench.md"), table + "\n")
     plot(rows)
 
 
@@ -180,8 +181,7 @@ def plot(rows):
         ax.set_yscale("log")
         ax.tick_params(axis="x", labelsize=8, rotation=30)
     fig.tight_layout()
-    fig.savefig(os.path.join(FIG, "bench.png"), dpi=120)
-    print(f"wrote {os.path.relpath(os.path.join(FIG, 'bench.png'))}")
+    save_figure(fig, os.path.join(FIG, "bench.png"), dpi=120)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
 """Chapter 01 demo: train a byte-level BPE on stories, look at what it learned.
 
-    .venv/bin/python chapters/01_tokenizer/demo.py [--stories 5000] [--vocab 4096] [--backend c]
+    .venv/bin/python chapters/01_tokenizer/demo.py [--stories 5000] [--vocab 4096] [--backend c] [--quick]
 
 Prints the first merges, a sentence cut into tokens, and plots compression
-(bytes per token) against vocab size to figures/compression.png.
+(bytes per token) against vocab size to compression.png in build/figures/01_tokenizer/
+(untracked; --refresh-figures writes the committed figures/compression.png).
+
+Bytes per token counts each <|endoftext|> between stories as one byte, as
+chapter 06's bits per byte does: with no merges (vocab 257) every byte is a
+token and the ratio is exactly 1.00.
 """
 import argparse
 import os
@@ -16,16 +21,20 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import pystory  # noqa: E402
 from pystory.tokenizer import EOT, BPETokenizer  # noqa: E402
 from pystory.tokenizer_cli import show_tokens  # noqa: E402
+from pystory.bench import add_output_args, figure_path, save_figure  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def main():
-    ap = argparse.ArgumentParser()
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stories", type=int, default=5000)
     ap.add_argument("--vocab", type=int, default=4096)
     ap.add_argument("--backend", default="c")
-    args = ap.parse_args()
+    ap.add_argument("--quick", action="store_true", help="600 stories, vocab 512 (a few seconds)")
+    args = add_output_args(ap).parse_args(argv)
+    if args.quick:
+        args.stories, args.vocab = 600, 512
     try:
         pystory.backend(args.backend)
     except pystory.BackendUnavailable as e:
@@ -36,6 +45,8 @@ def main():
     stories = generate_stories(args.stories, seed=0)
     train_text = EOT.join(stories[:-100]).encode()
     held_out = EOT.join(stories[-100:]).encode()   # measure compression on stories it never saw
+    # its bytes of text, each separator counted as one byte (the one token it always is)
+    held_out_bytes = len(held_out) - (len(EOT.encode()) - 1) * held_out.count(EOT.encode())
     print(f"corpus: {len(stories) - 100:,} stories, {len(train_text) / 1e6:.1f} MB")
 
     t0 = time.perf_counter()
@@ -66,7 +77,7 @@ def main():
     ratios = []
     for V in sizes:
         small = BPETokenizer(tok.merges[:V - 257], backend=args.backend)
-        ratios.append(len(held_out) / small.encode(held_out).size)
+        ratios.append(held_out_bytes / small.encode(held_out).size)
     print("\nbytes per token on 100 held-out stories:")
     for V, r in zip(sizes, ratios):
         print(f"  vocab {V:5d}: {r:.2f}")
@@ -76,7 +87,6 @@ def main():
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    os.makedirs(os.path.join(HERE, "figures"), exist_ok=True)
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.plot(sizes, ratios, "o-")
     ax.set_xscale("log", base=2)
@@ -85,9 +95,9 @@ def main():
     ax.set_title("BPE compression on storyworld stories")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    path = os.path.join(HERE, "figures", "compression.png")
-    fig.savefig(path, dpi=120)
-    print(f"\nwrote {os.path.relpath(path)}")
+    print()
+    save_figure(fig, figure_path(HERE, "compression.png", args.refresh_figures), dpi=120)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

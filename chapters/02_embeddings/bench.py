@@ -20,7 +20,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import pystory  # noqa: E402
 from pystory import word2vec as W  # noqa: E402
-from pystory.bench import available, best_time, figure_path, machine, markdown_table  # noqa: E402
+from pystory.bench import (add_output_args, available, best_time, figure_path, machine, markdown_table,  # noqa: E402
+                           save_figure, write_text)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -120,7 +121,7 @@ def plot(emb_rows, w2v_rows, path):
     b.set_ylabel("words / s (higher is better)")
     b.set_title("word2vec training")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)
 
 
@@ -130,7 +131,7 @@ def main(argv=None):
     ap.add_argument("--dim", type=int, default=768)
     ap.add_argument("--words", type=int, default=1_000_000)
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
-    args = ap.parse_args(argv)
+    args = add_output_args(ap).parse_args(argv)
     if args.quick:
         args.tokens, args.dim, args.words = 4096, 64, 50_000
     threads = int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count())
@@ -145,12 +146,10 @@ def main(argv=None):
     t2 = markdown_table(["implementation", "words", "seconds", "words/s", "x numpy"], w2v)
     print(f"\nword2vec skip-gram, dim 100, window 5, 5 negatives, sample 1e-3, vocab {V:,}, 1 epoch\n{t2}")
 
-    plot(emb, w2v, figure_path(HERE, "bench.png"))
+    plot(emb, w2v, figure_path(HERE, "bench.png", args.refresh_figures))
     md = (f"Machine: {where}.\n\nembedding_backward, {args.tokens:,} tokens x C = {args.dim}:\n\n{t1}\n\n"
           f"word2vec (dim 100, window 5, 5 negatives, sample 1e-3, vocab {V:,}, 1 epoch):\n\n{t2}\n")
-    with open(figure_path(HERE, "bench.md"), "w") as f:
-        f.write(md)
-    print("\nwrote figures/bench.png and figures/bench.md")
+    write_text(figure_path(HERE, "bench.md", args.refresh_figures), md)
 
 
 if __name__ == "__main__":

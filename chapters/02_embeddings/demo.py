@@ -1,10 +1,12 @@
 """Chapter 02 demo: train word2vec on the story corpus, look at what it learned.
 
-    .venv/bin/python chapters/02_embeddings/demo.py [--backend c] [--seconds 60]
+    .venv/bin/python chapters/02_embeddings/demo.py [--backend c] [--epochs 5] [--quick]
 
 Prints nearest neighbours of a name, an animal, a feeling and a place, and an
-analogy; writes figures/word2vec_pca.png (a 2-D PCA of chosen words coloured
-by kind) and figures/sinusoidal_positions.png.
+analogy; writes word2vec_pca.png (a 2-D PCA of chosen words coloured by kind)
+and sinusoidal_positions.png to build/figures/02_embeddings/ (untracked;
+--refresh-figures writes the committed ones in figures/). The same arguments
+give the same output on every machine: the work is fixed (--epochs), not the time.
 """
 import argparse
 import os
@@ -18,6 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import pystory  # noqa: E402
 from pystory import word2vec as W  # noqa: E402
 from pystory.data import words as WL  # noqa: E402
+from pystory.bench import add_output_args, figure_path, save_figure  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -78,7 +81,7 @@ def plot_pca(w, vocab, path):
     ax.set_title("word2vec on stories: 2-D PCA of chosen words")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)
 
 
@@ -99,7 +102,7 @@ def plot_positions(path, T=128, C=64):
     b.set_title("nearby positions have similar codes")
     b.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)
 
 
@@ -107,10 +110,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backend", default="c")
     ap.add_argument("--stories", type=int, default=20_000)
-    ap.add_argument("--seconds", type=float, default=60, help="stop adding epochs after this long")
+    ap.add_argument("--epochs", type=int, default=5, help="passes over the corpus (about 10 s each on 2 cores)")
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
+    ap.add_argument("--quick", action="store_true", help="1,000 stories, 1 epoch, dim 16 (a few seconds)")
+    args = add_output_args(ap).parse_args(argv)
+    if args.quick:
+        args.stories, args.epochs, args.dim = 1000, 1, 16
 
     t0 = time.perf_counter()
     words = W.tokenize(corpus_text(args.stories, args.seed))
@@ -119,19 +125,15 @@ def main(argv=None):
     print(f"corpus: {len(words):,} words, vocabulary {len(vocab):,} (min count 5); "
           f"read in {time.perf_counter() - t0:.1f} s")
 
-    # Estimate the epochs that fit the time budget from one short epoch's speed.
     be = pystory.backend(args.backend)
-    t1 = time.perf_counter()
-    probe = ids[: min(ids.size, 100_000)]
-    W.train(probe, vocab.counts, dim=args.dim, backend=be, seed=args.seed)
-    rate = probe.size / (time.perf_counter() - t1)
-    epochs = int(max(1, min(10, args.seconds * rate / ids.size)))
-    print(f"training on the {be.name} backend: {rate:,.0f} words/s, {epochs} epoch(s), dim {args.dim}")
-
+    epochs = args.epochs
+    print(f"training on the {be.name} backend: {epochs} epoch(s), dim {args.dim}")
     t2 = time.perf_counter()
     w, _, losses = W.train(ids, vocab.counts, dim=args.dim, epochs=epochs, backend=be, seed=args.seed,
                            log_every=max(1, len(ids) * epochs // 512 // 8))
-    print(f"trained in {time.perf_counter() - t2:.1f} s; loss {losses[:50].mean():.3f} -> {losses[-50:].mean():.3f}")
+    dt = time.perf_counter() - t2
+    print(f"trained in {dt:.1f} s ({len(ids) * epochs / dt:,.0f} words/s); "
+          f"loss {losses[:50].mean():.3f} -> {losses[-50:].mean():.3f}")
 
     print("\nnearest neighbours (cosine similarity of w_in):")
     for word in ["lily", "bunny", "happy", "park", "tom", "sad"]:
@@ -142,12 +144,10 @@ def main(argv=None):
         if all(x in vocab.index for x in (a, b, c)):
             print(f"  {a} : {b} :: {c} : " + ", ".join(f"{o} {s:.2f}" for o, s in W.analogy(w, vocab, a, b, c)))
 
-    figs = os.path.join(HERE, "figures")
-    os.makedirs(figs, exist_ok=True)
-    plot_pca(w, vocab, os.path.join(figs, "word2vec_pca.png"))
-    plot_positions(os.path.join(figs, "sinusoidal_positions.png"))
-    print(f"\nwrote figures/word2vec_pca.png and figures/sinusoidal_positions.png "
-          f"(total {time.perf_counter() - t0:.0f} s)")
+    print()
+    plot_pca(w, vocab, figure_path(HERE, "word2vec_pca.png", args.refresh_figures))
+    plot_positions(figure_path(HERE, "sinusoidal_positions.png", args.refresh_figures))
+    print(f"total {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ import sys
 import numpy as np
 
 import pystory
-from pystory.bench import available, best_time, figure_path, machine, markdown_table, rng_array
+from pystory.bench import (add_output_args, available, best_time, figure_path, machine, markdown_table, rng_array,
+                           save_figure)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NH, HS = 12, 64
@@ -131,7 +132,7 @@ def plot(points, path, B):
     axes[1].legend(fontsize=7)
     fig.suptitle(f"chapter 03 — {machine()}", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
 
 
 def main(argv=None):
@@ -140,7 +141,7 @@ def main(argv=None):
     p.add_argument("--T", type=int, nargs="+", help="sequence lengths")
     p.add_argument("--B", type=int, help="batch size (default 8 on a GPU, 2 on a CPU)")
     p.add_argument("--repeat", type=int, default=3)
-    a = p.parse_args(argv)
+    a = add_output_args(p).parse_args(argv)
     gpu = "cuda" in available(["cuda"])
     B = a.B or (8 if gpu else 2)
     Ts = a.T or ([128, 256, 512, 1024, 2048, 4096] if gpu else [128, 256, 512, 1024])
@@ -152,9 +153,7 @@ def main(argv=None):
     print(f"B={B}, {NH} heads of {HS}, float32; {machine()}")
     print(markdown_table(["T", "implementation", "fwd (ms)", "fwd+bwd (ms)", "fwd vs numpy", "fwd+bwd vs numpy",
                           "extra memory (MiB)"], rows))
-    path = figure_path(HERE, "bench.png")
-    plot(points, path, B)
-    print(f"plot: {os.path.relpath(path)}")
+    plot(points, figure_path(HERE, "bench.png", a.refresh_figures), B)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Chapter 03 demo: attention made visible, the online softmax step by step, naive vs flash.
 
-    python chapters/03_attention/demo.py
+    python chapters/03_attention/demo.py [--quick] [--refresh-figures]
 
 1. Two attention heads with HAND-SET weights (no training yet: the trained
    model comes in chapter 06) look at a story sentence. Head 0 attends to the
@@ -14,7 +14,11 @@
    measured with tracemalloc (NumPy reports its allocations to it, so the
    peak counts every array the call allocates: att, datt, dqkv, lse, ...).
    Both are plotted against T.
+
+Figures go to build/figures/03_attention/ (untracked); --refresh-figures
+writes the committed ones in figures/.
 """
+import argparse
 import os
 import time
 import tracemalloc
@@ -23,7 +27,7 @@ import numpy as np
 
 import pystory
 from pystory import attention as npattn
-from pystory.bench import figure_path
+from pystory.bench import add_output_args, figure_path, save_figure
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SENTENCE = ("once upon a time a little cat saw a big dog . the cat ran to the dog and the dog "
@@ -83,8 +87,8 @@ def heat_maps(path):
         ax.set_title(f"{title} (hand-set weights)")
     fig.suptitle("causal attention probabilities: each row sums to 1, nothing above the diagonal", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    print(f"   figure: {os.path.relpath(path)}")
+    save_figure(fig, path, dpi=110)
+    plt.close(fig)
 
 
 def online_softmax_walkthrough():
@@ -150,14 +154,18 @@ def scaling(path, Ts=(64, 128, 256, 512, 1024, 2048), B=1, NH=4, hs=64):
         ax.legend()
     fig.suptitle(f"C backend, B={B}, {NH} heads of {hs}: naive grows as T^2 in memory, flash as T", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    print(f"   figure: {os.path.relpath(path)}")
+    save_figure(fig, path, dpi=110)
+    plt.close(fig)
 
 
-def main():
-    heat_maps(figure_path(HERE, "attention_heads.png"))
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="T up to 256 only (a few seconds)")
+    args = add_output_args(p).parse_args(argv)
+    heat_maps(figure_path(HERE, "attention_heads.png", args.refresh_figures))
     online_softmax_walkthrough()
-    scaling(figure_path(HERE, "naive_vs_flash.png"))
+    Ts = (64, 128, 256) if args.quick else (64, 128, 256, 512, 1024, 2048)
+    scaling(figure_path(HERE, "naive_vs_flash.png", args.refresh_figures), Ts=Ts)
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ def collect(base, rows):
             continue
         with open(path) as f:
             r = json.load(f)
-        ck = load_checkpoint(os.path.join(base, name, "model.ckpt"), model="vae")
+        ck = load_checkpoint(os.path.join(base, name, "model.ckpt"), kinds=("vae",))
         out[name] = (r, ck.train_state.get("history", {}))
     return out
 
@@ -173,7 +173,7 @@ def main(argv=None):
     times = {n: open(os.path.join(args.base, n, "time.txt")).read().strip()
              for n, _, _ in all_rows if os.path.exists(os.path.join(args.base, n, "time.txt"))}
     text = (f"`python chapters/04_vae/ablation.py` — {STEPS} steps of B = 64 sentences per row (the AE row: "
-            f"1,000 more before), model `small` (E 64, H 192, Z 32), story.bpe, storyworld 6,000 stories; "
+            f"1,000 more before), model `small` (E 64, H 192, Z 32), vae.bpe (V 2,048), storyworld 6,000 stories; "
             f"500 test sentences, k = 100; {machine()}\n\n{main_table}\n\nSchedules (each alone):\n\n"
             f"{schedule_table}\n\nThe full recipe with and without word dropout:\n\n{variant_table}\n\nwall seconds per row (train + eval, shared machine): {times}\n")
     from pystory.atomic import write_text_atomic

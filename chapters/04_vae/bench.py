@@ -130,7 +130,7 @@ def vae_rate(be, steps, B=64):
     from pystory.data.sentences import SentenceBatches, load_splits
     from pystory.tokenizer import load_tokenizer
     from pystory.vae import PRESETS, VAE, VAEConfig
-    tok = load_tokenizer(os.path.join(ROOT, "pystory", "models", "story.bpe"))
+    tok = load_tokenizer(os.path.join(ROOT, "pystory", "models", "vae.bpe"))
     sents = load_splits(tok, n_stories=300, seed=0)["train"]
     model = VAE(VAEConfig(vocab_size=tok.vocab_size, **PRESETS["small"]), be).init_weights(0)
     loader = SentenceBatches(sents, B, seed=0)

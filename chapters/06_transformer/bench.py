@@ -22,7 +22,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
 import pystory  # noqa: E402
-from pystory.bench import available, figure_path, machine, markdown_table  # noqa: E402
+from pystory.bench import (add_output_args, available, figure_path, machine, markdown_table,  # noqa: E402
+                           save_figure, write_text)
 from pystory.gpt import GPT, GPTConfig  # noqa: E402
 
 
@@ -127,7 +128,7 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=2, help="timed training steps per backend (after one warm-up)")
     ap.add_argument("--decode", type=int, default=200, help="tokens generated for the decode rate")
     ap.add_argument("--decode-only", action="store_true", help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
+    args = add_output_args(ap).parse_args(argv)
     if args.small:
         cfg, B = GPTConfig(vocab_size=512, block_size=64, n_layer=2, n_head=2, n_embd=64), 8
     else:
@@ -180,8 +181,8 @@ def main(argv=None):
     table = markdown_table(["task", "implementation", "tokens/s", "vs PyTorch"], rows)
     print()
     print(table)
-    with open(figure_path(HERE, "bench_gpt.md"), "w") as f:
-        f.write(f"{cfg}, {n_params:,} parameters, B={B}; {machine()}\n\n{table}\n")
+    write_text(figure_path(HERE, "bench_gpt.md", args.refresh_figures),
+               f"{cfg}, {n_params:,} parameters, B={B}; {machine()}\n\n{table}\n")
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -191,7 +192,7 @@ def main(argv=None):
             ax.barh(list(d), list(d.values()))
             ax.set_title(title)
         fig.tight_layout()
-        fig.savefig(figure_path(HERE, "bench_gpt.png"), dpi=110)
+        save_figure(fig, figure_path(HERE, "bench_gpt.png", args.refresh_figures), dpi=110)
     except ImportError:
         pass
     return 0

@@ -29,6 +29,8 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="one small size, for a smoke test")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads for c and OpenBLAS")
+    p.add_argument("--refresh-figures", action="store_true",
+                   help="write the committed figures/linear_gflops.png (default: build/figures/06_transformer/)")
     return p.parse_args(argv)
 
 
@@ -41,7 +43,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import numpy as np  # noqa: E402
 
 import pystory  # noqa: E402
-from pystory.bench import available, best_time, figure_path, machine, markdown_table, rng_array  # noqa: E402
+from pystory.bench import (available, best_time, figure_path, machine, markdown_table, rng_array,  # noqa: E402
+                           save_figure)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VERSIONS = ("naive", "tiled", "regblock")
@@ -139,9 +142,7 @@ def plot(points):
     ax.set_title("Linear layer throughput")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path = figure_path(HERE, "linear_gflops.png")
-    fig.savefig(path, dpi=120)
-    print(f"wrote {os.path.relpath(path)}")
+    save_figure(fig, figure_path(HERE, "linear_gflops.png", ARGS.refresh_figures), dpi=120)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,15 @@
 //   shared memory that was never written is visible.
 // * Global memory is the NumPy arrays' memory; atomics are real CPU atomics
 //   because blocks run on several OS threads at once.
+//
+// Two companions, included below
+// ------------------------------
+// * emu_guard.h: faults (NULL pointers, division by zero, stack overflow),
+//   exit()/abort(), a watchdog for endless loops and Ctrl-C become an error
+//   for one CUDA thread, never a dead or hung Python.
+// * emu_check.h (checked builds only, -DEMU_CHECKED): the sanitizer's hooks
+//   that see every memory access of the kernel (memcheck, racecheck,
+//   initcheck); synccheck lives in the scheduler below.
 #pragma once
 
 #if defined(__APPLE__) && !defined(_XOPEN_SOURCE)
@@ -62,6 +71,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#if defined(__linux__)
+#include <link.h>
+#endif
 
 #include <atomic>
 #include <cmath>
@@ -85,6 +102,13 @@
 
 #define PYSTORY_EMU 1
 #define EMU_EXPORT extern "C" __attribute__((visibility("default")))
+// The emulator's own code is not instrumented in checked builds (only the
+// kernel's memory accesses are watched; see emu_check.h).
+#ifdef EMU_CHECKED
+#define EMU_RT __attribute__((no_sanitize("thread", "undefined")))
+#else
+#define EMU_RT
+#endif
 
 // ---------------------------------------------------------------------------
 // CUDA keywords. Kernels and device functions are ordinary C++ functions.
@@ -155,7 +179,16 @@ enum Op {
     MATCH_ANY, REDUCE_ADD, REDUCE_MIN, REDUCE_MAX, REDUCE_AND, REDUCE_OR, REDUCE_XOR
 };
 
-static const char* op_name(int op) {
+// The checks of the checked mode (a bit set; see cuda/emu/README.md).
+enum Check { MEMCHECK = 1, RACECHECK = 2, INITCHECK = 4, SYNCCHECK = 8 };
+
+// How a launch was stopped from outside (Launch::stop).
+enum Stop { STOP_NONE = 0, STOP_TIMEOUT = 1, STOP_INTERRUPT = 2 };
+
+// run_grid's return codes (the Python side turns them into exceptions).
+enum { RC_OK = 0, RC_ERROR = 1, RC_INTERRUPTED = 2, RC_TIMEOUT = 3 };
+
+EMU_RT static const char* op_name(int op) {
     static const char* names[] = {
         "__syncthreads()", "__syncthreads_count()", "__syncthreads_and()", "__syncthreads_or()",
         "__shfl_sync()", "__shfl_up_sync()", "__shfl_down_sync()", "__shfl_xor_sync()",
@@ -172,11 +205,24 @@ struct Fiber {
 #endif
     int state;
     int op, line;               // the barrier it waits at, and its source line
+    const char* file;           // ... and source file (__FILE__)
     unsigned int mask;          // warp ops: participating lanes
     int arg, width;             // shuffles: source lane / delta / lane mask, and width
     unsigned long long value;   // what this lane contributes (bits of the value or predicate)
     unsigned long long result;  // what the scheduler hands back
     uint3 tid;
+};
+
+// One pointer parameter of a checked launch (filled by the Python side;
+// ctypes mirrors this layout). The array lives in a copy with red zones.
+struct CheckedParam {
+    unsigned long long base;    // address of the array's first byte
+    unsigned long long size;    // its extent in bytes
+    unsigned char* init;        // one byte per byte: written yet? NULL = all initialised
+    const char* name;           // the parameter's name
+    const char* type;           // its element type, for messages ("float")
+    int elem;                   // element size in bytes
+    int index;                  // parameter number (0-based)
 };
 
 // Filled in by the Python side (ctypes mirrors this layout).
@@ -189,9 +235,23 @@ struct LaunchConfig {
     unsigned long long seed;         // for the shuffle schedule
     char* err;                       // error message out
     int errlen;
+    int checks;                      // Check bits (checked builds only)
+    int nparams;                     // checked builds: the pointer parameters
+    const CheckedParam* params;
+    double timeout;                  // seconds; 0 = no limit
+    char* stacks;                    // the fiber stack pool (__emu_stack_pool)
+    int stack_slots;                 // how many OS threads it has stacks for
 };
 
 enum { SCHED_FORWARD = 0, SCHED_REVERSE = 1, SCHED_SHUFFLE = 2 };
+
+constexpr int kMaxThreads = 1024;
+constexpr int kMaxWorkers = 256;              // OS threads per launch
+constexpr size_t kStackBytes = 128 * 1024;    // per CUDA thread
+constexpr size_t kGuardBytes = 64 * 1024;     // an inaccessible gap below each stack
+constexpr size_t kStackStride = kGuardBytes + kStackBytes;
+constexpr size_t kSlotBytes = kStackStride * kMaxThreads;  // the stacks of one OS thread
+constexpr size_t kMaxSharedBytes = 48 * 1024; // dynamic + static, as on a GPU
 
 // One launch, shared by all OS threads running its blocks.
 struct Launch {
@@ -202,15 +262,23 @@ struct Launch {
     std::atomic<long long> first_failed_block{LLONG_MAX};
     std::mutex error_lock;
     std::string error;
+    std::string error_check;         // the check that found it ("" = a plain error)
+    // Stopping from outside: the watchdog (a time limit) or Ctrl-C.
+    std::atomic<int> stop{STOP_NONE};
+    double deadline = 0;             // monotonic seconds; 0 = none
+    pthread_t workers[kMaxWorkers];  // the OS threads running blocks (guarded by the watchdog's lock)
+    bool worker_live[kMaxWorkers] = {};
+    int nworkers = 0;
+    std::string stopped;             // blocks that were running when stopped (under error_lock)
+    int nstopped = 0;
+    std::atomic<long long> not_started{0};
 };
 
-constexpr int kMaxThreads = 1024;
-constexpr size_t kStackBytes = 128 * 1024;    // per CUDA thread
-constexpr size_t kMaxSharedBytes = 48 * 1024; // dynamic + static, as on a GPU
+struct Checker;  // checked builds: the sanitizer's state of one OS thread (emu_check.h)
 
-// One per OS thread: fibers, their stacks, the dynamic shared buffer.
+// One per OS thread: fibers, the dynamic shared buffer, the signal stack.
 struct Runner {
-    char* stacks = nullptr;          // kMaxThreads stacks, mmap'd once, pages committed lazily
+    char* stacks = nullptr;          // this OS thread's slot of the stack pool, during a launch
     Fiber* fibers = nullptr;
     unsigned char* dynamic_shared = nullptr;
     int nthreads = 0;
@@ -222,36 +290,74 @@ struct Runner {
     Launch* launch = nullptr;
     bool failed = false;
     std::string error;
+    const char* error_check = nullptr;  // set by a check's finding
+    // Written by signal handlers (no allocation there): a fault's message.
+    volatile sig_atomic_t fault = 0;    // 1 = a fault (SIGSEGV ...), 2 = stopped from outside
+    volatile sig_atomic_t no_preempt = 0;  // inside fail(): do not abandon the fiber now
+    int quiet = 0;                   // checked builds: building an error message, stop watching
+    uintptr_t hook_pc = 0;           // checked builds: the kernel's latest memory access
+    char sigmsg[768];
+    char* altstack = nullptr;        // our signal stack, if this thread had none
+    Checker* ck = nullptr;
     ~Runner() {
-        if (stacks) munmap(stacks, kStackBytes * kMaxThreads);
         free(fibers);
         free(dynamic_shared);
+        if (altstack) {
+            stack_t ss;
+            memset(&ss, 0, sizeof ss);
+            ss.ss_flags = SS_DISABLE;
+            sigaltstack(&ss, nullptr);
+            free(altstack);
+        }
     }
 };
 
 extern thread_local Runner* t_runner;
 thread_local Runner* t_runner = nullptr;
 
-static Runner* get_runner() {
-    static thread_local Runner runner;  // destroyed (and unmapped) at thread exit
-    if (!runner.stacks) {
-        int flags = MAP_PRIVATE | MAP_ANONYMOUS;
-#ifdef MAP_NORESERVE
-        flags |= MAP_NORESERVE;
-#endif
-        void* p = mmap(nullptr, kStackBytes * kMaxThreads, PROT_READ | PROT_WRITE, flags, -1, 0);
-        if (p == MAP_FAILED) return nullptr;
-        runner.stacks = (char*)p;
+// A signal stack for this OS thread, so a fiber that overflowed its stack
+// can still be reported (the handler cannot run on the exhausted stack).
+EMU_RT static void ensure_altstack(Runner* r) {
+    stack_t cur;
+    if (sigaltstack(nullptr, &cur) == 0 && !(cur.ss_flags & SS_DISABLE)) return;  // one is there (faulthandler's)
+    size_t n = 64 * 1024;
+    r->altstack = (char*)malloc(n);
+    if (!r->altstack) return;
+    stack_t ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_sp = r->altstack;
+    ss.ss_size = n;
+    if (sigaltstack(&ss, nullptr) != 0) {
+        free(r->altstack);
+        r->altstack = nullptr;
+    }
+}
+
+EMU_RT static Runner* get_runner() {
+    static thread_local Runner runner;  // destroyed at thread exit
+    if (!runner.fibers) {
         runner.fibers = (Fiber*)calloc(kMaxThreads, sizeof(Fiber));
         runner.dynamic_shared = (unsigned char*)aligned_alloc(128, kMaxSharedBytes);
+        if (!runner.fibers || !runner.dynamic_shared) return nullptr;
+        ensure_altstack(&runner);
     }
     t_runner = &runner;
     return &runner;
 }
 
+#ifdef EMU_CHECKED
+EMU_RT static unsigned char* checked_dynamic_shared();
+#endif
+
 // The dynamic shared memory of the block this OS thread runs; the Python
 // side rewrites `extern __shared__ T buf[];` to a pointer initialised here.
-static unsigned char* dynamic_shared() { return get_runner()->dynamic_shared; }
+EMU_RT static unsigned char* dynamic_shared() {
+#ifdef EMU_CHECKED
+    return checked_dynamic_shared();
+#else
+    return get_runner()->dynamic_shared;
+#endif
+}
 
 // ---------------------------------------------------------------------------
 // Context switch. x86-64 Linux: 20 instructions, no system call. Elsewhere:
@@ -278,7 +384,7 @@ extern "C" __attribute__((visibility("hidden"))) void __emu_switch_x86_64(void**
 
 // A fresh stack looks as if `entry` had been switched away from: the
 // switch pops a control word, six registers, then "returns" into entry.
-static void* init_stack(char* top, void (*entry)()) {
+EMU_RT static void* init_stack(char* top, void (*entry)()) {
     uint64_t* sp = (uint64_t*)((uintptr_t)top & ~(uintptr_t)15);
     *--sp = 0;                       // fake return address of entry (never used)
     *--sp = (uint64_t)entry;         // where `ret` goes
@@ -290,24 +396,34 @@ static void* init_stack(char* top, void (*entry)()) {
 
 static void fiber_entry();
 
-static void start_fiber(Runner* r, int i) {
+// The lowest byte of fiber i's stack (its guard gap lies just below).
+EMU_RT static char* stack_lo(Runner* r, int i) { return r->stacks + (size_t)i * kStackStride + kGuardBytes; }
+
+EMU_RT static void start_fiber(Runner* r, int i) {
     Fiber& f = r->fibers[i];
-    char* stack_lo = r->stacks + (size_t)i * kStackBytes;
+    char* lo = stack_lo(r, i);
 #ifdef EMU_USE_UCONTEXT
     getcontext(&f.uc);
-    f.uc.uc_stack.ss_sp = stack_lo;
+    f.uc.uc_stack.ss_sp = lo;
     f.uc.uc_stack.ss_size = kStackBytes;
     f.uc.uc_link = nullptr;
     makecontext(&f.uc, fiber_entry, 0);
 #else
-    f.sp = init_stack(stack_lo + kStackBytes, fiber_entry);
+    f.sp = init_stack(lo + kStackBytes, fiber_entry);
 #endif
 }
 
+#ifdef EMU_CHECKED
+EMU_RT static void checked_resume(Runner* r, int i);
+#endif
+
 // Scheduler -> fiber i.
-static void resume(Runner* r, int i) {
+EMU_RT static void resume(Runner* r, int i) {
     r->current = i;
     threadIdx = r->fibers[i].tid;
+#ifdef EMU_CHECKED
+    checked_resume(r, i);
+#endif
 #ifdef EMU_USE_UCONTEXT
     swapcontext(&r->sched_uc, &r->fibers[i].uc);
 #else
@@ -318,7 +434,7 @@ static void resume(Runner* r, int i) {
 
 // Running fiber -> scheduler. The empty asm with a "memory" clobber tells the
 // compiler that memory (shared arrays!) may have changed while we were away.
-static void yield_to_scheduler(Runner* r) {
+EMU_RT static void yield_to_scheduler(Runner* r) {
     Fiber& f = r->fibers[r->current];
     asm volatile("" ::: "memory");
 #ifdef EMU_USE_UCONTEXT
@@ -329,20 +445,27 @@ static void yield_to_scheduler(Runner* r) {
     asm volatile("" ::: "memory");
 }
 
-static void fiber_entry() {
-    Runner* r = t_runner;
-    r->launch->body(r->launch->body_ctx);
-    r->fibers[r->current].state = EXITED;
-    yield_to_scheduler(r);
-    abort();  // an exited fiber is never resumed
+// From a signal handler on a fiber: back to the scheduler for good (the
+// fiber is abandoned, as if it had failed). Like siglongjmp.
+[[noreturn]] EMU_RT static void abandon_fiber(Runner* r) {
+#ifdef EMU_USE_UCONTEXT
+    setcontext(&r->sched_uc);
+#else
+    void* junk;
+    __emu_switch_x86_64(&junk, r->sched_sp);
+#endif
+    abort();
 }
 
 // ---------------------------------------------------------------------------
 // Messages.
 // ---------------------------------------------------------------------------
-static std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-static std::string fmt(const char* f, ...) {
-    char buf[512];
+EMU_RT static std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+EMU_RT static std::string fmt(const char* f, ...) {
+    // In a fiber, messages are only built on the way to an error; the
+    // (instrumented) string code must not be watched by the checked mode.
+    if (t_runner && t_runner->current >= 0) t_runner->quiet = 1;
+    char buf[1024];
     va_list ap;
     va_start(ap, f);
     vsnprintf(buf, sizeof buf, f, ap);
@@ -350,12 +473,12 @@ static std::string fmt(const char* f, ...) {
     return buf;
 }
 
-static std::string thread_name(const Fiber& f) {
+EMU_RT static std::string thread_name(const Fiber& f) {
     return fmt("thread (%u,%u,%u)", f.tid.x, f.tid.y, f.tid.z);
 }
 
 // "thread (3,0,0)" or "threads (1,0,0)..(31,0,0) (31 threads)".
-static std::string threads_name(Runner* r, const int* ids, int n) {
+EMU_RT static std::string threads_name(Runner* r, const int* ids, int n) {
     if (n == 1) return thread_name(r->fibers[ids[0]]);
     const Fiber& a = r->fibers[ids[0]];
     const Fiber& b = r->fibers[ids[n - 1]];
@@ -364,24 +487,33 @@ static std::string threads_name(Runner* r, const int* ids, int n) {
                contiguous ? ".." : ",...,", b.tid.x, b.tid.y, b.tid.z, n);
 }
 
-static std::string where(const Fiber& f) {
-    return f.line > 0 ? fmt("%s (line %d)", op_name(f.op), f.line) : std::string(op_name(f.op));
+// "__syncthreads() (line 12)"; lines in other files name the file: the
+// Python side reads "@@line:FILE:N@@" and writes what fits the module.
+EMU_RT static std::string where(const Fiber& f) {
+    if (f.line <= 0) return std::string(op_name(f.op));
+    return fmt("%s (@@line:%s:%d@@)", op_name(f.op), f.file ? f.file : "", f.line);
 }
 
 // Stop the running fiber for good with an error (assert, __trap, misuse).
-[[noreturn]] static void fail(const std::string& msg) {
+// `check` names the check that found it (memcheck ...), or is null.
+[[noreturn]] EMU_RT static void fail_as(const char* check, const std::string& msg) {
     Runner* r = t_runner;
     if (!r || r->current < 0) {
         fprintf(stderr, "cuda_emu: %s (outside a kernel)\n", msg.c_str());
         abort();
     }
+    r->no_preempt = 1;
     r->error = thread_name(r->fibers[r->current]) + ": " + msg;
+    r->error_check = check;
     r->failed = true;
+    r->no_preempt = 0;
     yield_to_scheduler(r);
     abort();
 }
 
-static Fiber& current_fiber(const char* what) {
+[[noreturn]] EMU_RT static void fail(const std::string& msg) { fail_as(nullptr, msg); }
+
+EMU_RT static Fiber& current_fiber(const char* what) {
     Runner* r = t_runner;
     if (!r || r->current < 0) {
         fprintf(stderr, "cuda_emu: %s called outside a kernel\n", what);
@@ -390,31 +522,68 @@ static Fiber& current_fiber(const char* what) {
     return r->fibers[r->current];
 }
 
+// The kernel body, on its own stack. An exception must not unwind past it.
+EMU_RT static void fiber_entry() {
+    Runner* r = t_runner;
+    try {
+        r->launch->body(r->launch->body_ctx);
+    } catch (...) {
+        fail("a C++ exception escaped the kernel (CUDA kernels cannot throw)");
+    }
+    r = t_runner;
+    r->fibers[r->current].state = EXITED;
+    yield_to_scheduler(r);
+    abort();  // an exited fiber is never resumed
+}
+
+}  // namespace __emu
+
+// Faults (signals), the watchdog, Ctrl-C: cuda/emu/emu_guard.h.
+#include "emu_guard.h"
+#ifdef EMU_CHECKED
+// The checked mode's sanitizer hooks: cuda/emu/emu_check.h.
+#include "emu_check.h"
+#endif
+
+namespace __emu {
+
 // ---------------------------------------------------------------------------
 // Waiting at barriers (called by the intrinsics, inside a fiber).
 // ---------------------------------------------------------------------------
-static unsigned long long wait_block_barrier(int op, int pred, int line) {
+EMU_RT static bool checking(int check) {
+#ifdef EMU_CHECKED
+    Runner* r = t_runner;
+    return r && r->launch && (r->launch->cfg->checks & check);
+#else
+    (void)check;
+    return false;
+#endif
+}
+
+EMU_RT static unsigned long long wait_block_barrier(int op, int pred, int line, const char* file) {
     Fiber& f = current_fiber(op_name(op));
     f.state = AT_SYNCTHREADS;
     f.op = op;
     f.line = line;
+    f.file = file;
     f.value = pred != 0;
     yield_to_scheduler(t_runner);
     return f.result;
 }
 
-static unsigned long long wait_warp_op(int op, unsigned mask, unsigned long long value,
-                                       int arg, int width, int line) {
+EMU_RT static unsigned long long wait_warp_op(int op, unsigned mask, unsigned long long value,
+                                              int arg, int width, int line, const char* file) {
     Fiber& f = current_fiber(op_name(op));
     int lane = (int)(&f - t_runner->fibers) % 32;
-    if (!((mask >> lane) & 1u))
-        fail(fmt("%s%s: mask 0x%08x does not include the calling lane %d", op_name(op),
-                 line > 0 ? fmt(" (line %d)", line).c_str() : "", mask, lane));
-    if (width < 1 || width > 32 || (width & (width - 1)))
-        fail(fmt("%s: width %d is not a power of two in [1, 32]", op_name(op), width));
-    f.state = AT_WARP_OP;
-    f.op = op;
     f.line = line;
+    f.file = file;
+    f.op = op;
+    if (!((mask >> lane) & 1u))
+        fail_as(checking(SYNCCHECK) ? "synccheck" : nullptr,
+                fmt("%s: mask 0x%08x does not include the calling lane %d", where(f).c_str(), mask, lane));
+    if (width < 1 || width > 32 || (width & (width - 1)))
+        fail(fmt("%s: width %d is not a power of two in [1, 32]", where(f).c_str(), width));
+    f.state = AT_WARP_OP;
     f.mask = mask;
     f.value = value;
     f.arg = arg;
@@ -426,7 +595,7 @@ static unsigned long long wait_warp_op(int op, unsigned mask, unsigned long long
 // ---------------------------------------------------------------------------
 // The block scheduler.
 // ---------------------------------------------------------------------------
-static uint64_t splitmix64(uint64_t& s) {
+EMU_RT static uint64_t splitmix64(uint64_t& s) {
     uint64_t z = (s += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -434,7 +603,7 @@ static uint64_t splitmix64(uint64_t& s) {
 }
 
 // The order in which this round resumes the threads.
-static void round_order(int* order, int n, int schedule, uint64_t seed, long long block, int round) {
+EMU_RT static void round_order(int* order, int n, int schedule, uint64_t seed, long long block, int round) {
     for (int i = 0; i < n; i++) order[i] = schedule == SCHED_REVERSE ? n - 1 - i : i;
     if (schedule == SCHED_SHUFFLE) {
         uint64_t s = seed * 0x100000001B3ull ^ (uint64_t)block * 0x9E3779B97F4A7C15ull ^ (uint64_t)round;
@@ -445,9 +614,22 @@ static void round_order(int* order, int n, int schedule, uint64_t seed, long lon
     }
 }
 
+// synccheck: a shuffle that reads a lane outside the group gets an
+// undefined value on a GPU. Returns the message, or "" when it is fine.
+EMU_RT static std::string shuffle_source_problem(Runner* r, int base, unsigned group, int l, int src) {
+    if (src < 0 || src >= 32 || ((group >> src) & 1u)) return "";
+    const Fiber& f = r->fibers[base + l];
+    bool exists = base + src < r->nthreads;
+    const char* why = !((f.mask >> src) & 1u) ? "is not in the mask"
+                    : !exists ? "is past the end of the block (a partial last warp)"
+                              : "has exited";
+    return fmt("%s: lane %d calls %s with mask 0x%08x and reads lane %d, which %s: the value is "
+               "undefined on a GPU", thread_name(f).c_str(), l, where(f).c_str(), f.mask, src, why);
+}
+
 // Results of one warp op for the lanes `group` (a bit set) of the warp
-// starting at fiber `base`.
-static void finish_warp_op(Runner* r, int base, unsigned group) {
+// starting at fiber `base`. Returns false with r->error set on a synccheck finding.
+EMU_RT static bool finish_warp_op(Runner* r, int base, unsigned group) {
     Fiber* w = r->fibers + base;
     unsigned ballot = 0;
     int nlanes = 0, nset = 0;
@@ -456,6 +638,7 @@ static void finish_warp_op(Runner* r, int base, unsigned group) {
             nlanes++;
             if (w[l].value) { ballot |= 1u << l; nset++; }
         }
+    bool sync = r->launch->cfg->checks & SYNCCHECK;
     for (int l = 0; l < 32; l++) {
         if (!((group >> l) & 1u)) continue;
         Fiber& f = w[l];
@@ -500,17 +683,32 @@ static void finish_warp_op(Runner* r, int base, unsigned group) {
             f.result = (unsigned long long)(unsigned)acc;
         }
         }
-        if (f.op >= SHFL_IDX && f.op <= SHFL_XOR)  // a lane outside the group: undefined on a GPU, own value here
+        if (f.op >= SHFL_IDX && f.op <= SHFL_XOR) {
+            if (sync) {
+                std::string p = shuffle_source_problem(r, base, group, l, src);
+                if (!p.empty()) {
+                    r->error = p;
+                    r->error_check = "synccheck";
+                    return false;
+                }
+            }
+            // a lane outside the group: undefined on a GPU, own value here
             f.result = (src >= 0 && src < 32 && ((group >> src) & 1u)) ? w[src].value : f.value;
+        }
     }
+#ifdef EMU_CHECKED
+    if (w[__builtin_ctz(group)].op == SYNCWARP) checked_syncwarp(r, base / 32, group);
+#endif
     for (int l = 0; l < 32; l++)
         if ((group >> l) & 1u) w[l].state = RUNNABLE;
+    return true;
 }
 
 // Release every warp whose participants have all arrived. Returns how many
-// groups were released; sets r->error on a misuse that can never resolve.
-static int release_warps(Runner* r) {
+// groups were released; -1 with r->error set on a misuse that can never resolve.
+EMU_RT static int release_warps(Runner* r) {
     int released = 0;
+    const char* sync = (r->launch->cfg->checks & SYNCCHECK) ? "synccheck" : nullptr;
     for (int base = 0; base < r->nthreads; base += 32) {
         int lanes = r->nthreads - base < 32 ? r->nthreads - base : 32;
         unsigned exists = lanes == 32 ? 0xffffffffu : (1u << lanes) - 1;  // missing lanes of a partial warp are ignored
@@ -526,6 +724,7 @@ static int release_warps(Runner* r) {
                 if (g.state == EXITED) {
                     r->error = fmt("%s calls %s with mask 0x%08x, but lane %d (%s) has exited",
                                    thread_name(f).c_str(), where(f).c_str(), f.mask, k, thread_name(g).c_str());
+                    r->error_check = sync;
                     return -1;
                 }
                 if (g.state != AT_WARP_OP) { ready = false; break; }
@@ -534,11 +733,12 @@ static int release_warps(Runner* r) {
                                    "(all lanes in the mask must call the same intrinsic with the same mask)",
                                    base / 32, thread_name(f).c_str(), where(f).c_str(), f.mask,
                                    thread_name(g).c_str(), where(g).c_str(), g.mask);
+                    r->error_check = sync;
                     return -1;
                 }
             }
             if (ready) {
-                finish_warp_op(r, base, group);
+                if (!finish_warp_op(r, base, group)) return -1;
                 released++;
             }
         }
@@ -546,11 +746,16 @@ static int release_warps(Runner* r) {
     return released;
 }
 
+EMU_RT static bool same_barrier(const Fiber& a, const Fiber& b) {
+    return a.op == b.op && a.line == b.line && (a.file == b.file || (a.file && b.file && !strcmp(a.file, b.file)));
+}
+
 // Nothing can run and no warp can be released: either every thread is at
 // __syncthreads (release it), every thread exited (done), or it is an error.
 // Returns 1 = released, 0 = block finished, -1 = error in r->error.
-static int release_block(Runner* r) {
+EMU_RT static int release_block(Runner* r) {
     int n = r->nthreads, nsync = 0, nexit = 0, count = 0;
+    const char* sync = (r->launch->cfg->checks & SYNCCHECK) ? "synccheck" : nullptr;
     for (int i = 0; i < n; i++) {
         Fiber& f = r->fibers[i];
         if (f.state == EXITED) nexit++;
@@ -558,6 +763,22 @@ static int release_block(Runner* r) {
     }
     if (nexit == n) return 0;
     if (nsync == n) {
+        if (sync) {  // every thread must wait at the same __syncthreads()
+            for (int i = 1; i < n; i++) {
+                if (same_barrier(r->fibers[i], r->fibers[0])) continue;
+                int a[kMaxThreads], b[kMaxThreads], na = 0, nb = 0;
+                for (int k = 0; k < n; k++) {
+                    if (same_barrier(r->fibers[k], r->fibers[0])) a[na++] = k;
+                    else if (same_barrier(r->fibers[k], r->fibers[i])) b[nb++] = k;
+                }
+                r->error = fmt("divergent barriers: %s wait at %s but %s wait at %s (every thread of a block "
+                               "must reach the same __syncthreads())",
+                               threads_name(r, a, na).c_str(), where(r->fibers[0]).c_str(),
+                               threads_name(r, b, nb).c_str(), where(r->fibers[i]).c_str());
+                r->error_check = sync;
+                return -1;
+            }
+        }
         for (int i = 0; i < n; i++) {
             Fiber& f = r->fibers[i];
             switch (f.op) {
@@ -568,6 +789,9 @@ static int release_block(Runner* r) {
             }
             f.state = RUNNABLE;
         }
+#ifdef EMU_CHECKED
+        checked_block_barrier(r);
+#endif
         return 1;
     }
     // An error: describe who waits where.
@@ -578,6 +802,7 @@ static int release_block(Runner* r) {
         if (r->fibers[i].state == EXITED) exited[ne++] = i;
         if (r->fibers[i].state == AT_WARP_OP && first_warp < 0) first_warp = i;
     }
+    r->error_check = sync;
     if (first_warp >= 0) {
         Fiber& f = r->fibers[first_warp];
         std::string others = nw ? threads_name(r, waiting, nw) + " wait at " + where(r->fibers[waiting[0]])
@@ -593,8 +818,20 @@ static int release_block(Runner* r) {
     return -1;
 }
 
+// Where the block's threads are, for a block stopped from outside.
+EMU_RT static std::string block_whereabouts(Runner* r) {
+    int at_sync = 0, at_warp = 0, running = 0;
+    for (int i = 0; i < r->nthreads; i++) {
+        int s = r->fibers[i].state;
+        at_sync += s == AT_SYNCTHREADS;
+        at_warp += s == AT_WARP_OP;
+        running += s == RUNNABLE;
+    }
+    return fmt("%d threads at __syncthreads(), %d at warp intrinsics, %d runnable", at_sync, at_warp, running);
+}
+
 // Run one block to completion. Returns false with r->error set on failure.
-static bool run_block(Runner* r, Launch* L, unsigned bx, unsigned by, unsigned bz, long long block_id) {
+EMU_RT static bool run_block(Runner* r, Launch* L, unsigned bx, unsigned by, unsigned bz, long long block_id) {
     const LaunchConfig* c = L->cfg;
     int n = (int)(c->block[0] * c->block[1] * c->block[2]);
     blockIdx = uint3{bx, by, bz};
@@ -603,14 +840,21 @@ static bool run_block(Runner* r, Launch* L, unsigned bx, unsigned by, unsigned b
     r->nthreads = n;
     r->launch = L;
     r->failed = false;
+    r->fault = 0;
     r->error.clear();
-    memset(r->dynamic_shared, 0xFF, (size_t)c->shared_mem);  // "uninitialised" shared memory reads as NaN / -1
+    r->error_check = nullptr;
+    r->hook_pc = 0;
+    memset(dynamic_shared(), 0xFF, (size_t)c->shared_mem);  // "uninitialised" shared memory reads as NaN / -1
+#ifdef EMU_CHECKED
+    checked_block_start(r);
+#endif
     for (int i = 0; i < n; i++) {
         Fiber& f = r->fibers[i];
         unsigned li = (unsigned)i;
         f.tid = uint3{li % c->block[0], (li / c->block[0]) % c->block[1], li / (c->block[0] * c->block[1])};
         f.state = RUNNABLE;
         f.line = 0;
+        f.file = nullptr;
         start_fiber(r, i);
     }
     int order[kMaxThreads];
@@ -619,8 +863,16 @@ static bool run_block(Runner* r, Launch* L, unsigned bx, unsigned by, unsigned b
         for (int k = 0; k < n; k++) {
             int i = order[k];
             if (r->fibers[i].state != RUNNABLE) continue;
+            if (L->stop.load(std::memory_order_relaxed)) {
+                r->fault = 2;
+                snprintf(r->sigmsg, sizeof r->sigmsg, "stopped between threads (%s)", block_whereabouts(r).c_str());
+                return false;
+            }
             resume(r, i);
-            if (r->failed) return false;
+            if (r->failed) {
+                if (r->fault) r->error = r->sigmsg;  // written by a signal handler (emu_guard.h)
+                return false;
+            }
         }
         int w = release_warps(r);
         if (w < 0) return false;
@@ -632,8 +884,13 @@ static bool run_block(Runner* r, Launch* L, unsigned bx, unsigned by, unsigned b
 }
 
 // Run a whole grid: blocks over OpenMP threads, each block on its fibers.
-// Returns 0 on success, 1 with a message in cfg->err on a kernel error.
-static int run_grid(const char* kernel, const LaunchConfig* cfg, void (*body)(void*), void* ctx) {
+// Returns RC_OK, or RC_ERROR / RC_INTERRUPTED / RC_TIMEOUT with a message in cfg->err.
+EMU_RT static int run_grid(const char* kernel, const LaunchConfig* cfg, void (*body)(void*), void* ctx) {
+    if (!cfg->stacks || cfg->stack_slots < 1) {
+        snprintf(cfg->err, (size_t)cfg->errlen, "kernel '%s': the emulator has no fiber stacks "
+                 "(allocating them failed: out of address space?)", kernel);
+        return RC_ERROR;
+    }
     Launch L;
     L.kernel = kernel;
     L.cfg = cfg;
@@ -644,42 +901,91 @@ static int run_grid(const char* kernel, const LaunchConfig* cfg, void (*body)(vo
     int nt = cfg->num_threads;
 #ifdef _OPENMP
     if (nt <= 0) nt = omp_get_max_threads();
-    if (nblocks < nt) nt = (int)nblocks;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
 #endif
-    for (long long b = 0; b < nblocks; b++) {
-        // After a failure, blocks after the failing one are skipped; the error
-        // reported is the lowest failing block, whatever the OS threads did.
-        if (b > L.first_failed_block.load()) continue;
-        Runner* r = get_runner();
-        if (!r) {
-            std::lock_guard<std::mutex> g(L.error_lock);
-            L.error = "could not allocate fiber stacks (mmap failed)";
-            L.first_failed_block = -1;
-            continue;
-        }
-        unsigned bx = (unsigned)(b % gx), by = (unsigned)((b / gx) % gy), bz = (unsigned)(b / (gx * gy));
-        if (!run_block(r, &L, bx, by, bz, b)) {
-            std::lock_guard<std::mutex> g(L.error_lock);
-            if (b < L.first_failed_block.load()) {
-                L.first_failed_block = b;
-                L.error = fmt("kernel '%s', block (%u,%u,%u): ", kernel, bx, by, bz) + r->error;
-            }
-        }
-        r->launch = nullptr;
+    if (nt < 1) nt = 1;
+    if (nt > cfg->stack_slots) nt = cfg->stack_slots;
+    if (nt > kMaxWorkers) nt = kMaxWorkers;
+    if (nblocks < nt) nt = (int)nblocks;
+    L.nworkers = nt;
+    double t0 = now_seconds();
+    L.deadline = cfg->timeout > 0 ? t0 + cfg->timeout : 0;
+    if (!guard_begin(&L)) {
+        snprintf(cfg->err, (size_t)cfg->errlen, "kernel '%s': too many launches at once (at most 64)", kernel);
+        return RC_ERROR;
     }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+    {
+#ifdef _OPENMP
+        int me = omp_get_thread_num();
+#else
+        int me = 0;
+#endif
+        worker_enter(&L, me);
+        Runner* r = get_runner();
+        if (r) r->stacks = cfg->stacks + (size_t)me * kSlotBytes;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (long long b = 0; b < nblocks; b++) {
+            if (L.stop.load()) {
+                L.not_started++;
+                continue;
+            }
+            // After a failure, blocks after the failing one are skipped; the error
+            // reported is the lowest failing block, whatever the OS threads did.
+            if (b > L.first_failed_block.load()) continue;
+            if (!r) {
+                std::lock_guard<std::mutex> g(L.error_lock);
+                L.error = "could not allocate the emulator's per-thread buffers (out of memory)";
+                L.first_failed_block = -1;
+                continue;
+            }
+            unsigned bx = (unsigned)(b % gx), by = (unsigned)((b / gx) % gy), bz = (unsigned)(b / (gx * gy));
+            if (!run_block(r, &L, bx, by, bz, b)) {
+                std::lock_guard<std::mutex> g(L.error_lock);
+                if (r->fault == 2) {  // stopped from outside
+                    if (L.nstopped < 8) L.stopped += fmt("%s(%u,%u,%u): ", L.nstopped ? "; " : "", bx, by, bz) + r->sigmsg;
+                    L.nstopped++;
+                } else if (b < L.first_failed_block.load()) {
+                    L.first_failed_block = b;
+                    if (r->error_check)
+                        L.error = fmt("%s: kernel '%s', block (%u,%u,%u), ", r->error_check, kernel, bx, by, bz)
+                                  + r->error;
+                    else
+                        L.error = fmt("kernel '%s', block (%u,%u,%u): ", kernel, bx, by, bz) + r->error;
+                }
+            }
+            if (r) r->launch = nullptr;
+        }
+        worker_leave(&L, me);
+    }
+    guard_end(&L);
     (void)nt;
     fflush(stdout);  // kernel printf output appears when the launch ends
-    if (L.first_failed_block.load() == LLONG_MAX) return 0;
+    int stop = L.stop.load();
+    if (stop != STOP_NONE && L.first_failed_block.load() == LLONG_MAX) {
+        std::string running = L.stopped;
+        if (L.nstopped > 8) running += fmt("; and %d more", L.nstopped - 8);
+        std::string msg = stop == STOP_TIMEOUT
+            ? fmt("kernel '%s' timed out after %.3g s (the limit is PYSTORY_EMU_TIMEOUT=%g s; an endless loop, or a "
+                  "thread spinning on another?): ", kernel, now_seconds() - t0, cfg->timeout)
+            : fmt("kernel '%s' was interrupted (Ctrl-C): ", kernel);
+        msg += running.empty() ? std::string("no block was running") : "blocks still running: " + running;
+        if (L.not_started.load()) msg += fmt("; %lld blocks had not started", L.not_started.load());
+        snprintf(cfg->err, (size_t)cfg->errlen, "%s", msg.c_str());
+        return stop == STOP_TIMEOUT ? RC_TIMEOUT : RC_INTERRUPTED;
+    }
+    if (L.first_failed_block.load() == LLONG_MAX) return RC_OK;
     snprintf(cfg->err, (size_t)cfg->errlen, "%s", L.error.c_str());
-    return 1;
+    return RC_ERROR;
 }
-
 // ---------------------------------------------------------------------------
 // Launch wrappers: unpack void** args by the kernel's own parameter types
 // (the compiler deduces them, so typedefs and macros in the signature work).
 // ---------------------------------------------------------------------------
-template <class T> static T load_arg(void* p) {
+template <class T> EMU_RT static T load_arg(void* p) {
     T v;
     memcpy(&v, p, sizeof(T));
     return v;
@@ -688,14 +994,14 @@ template <class T> static T load_arg(void* p) {
 template <class... P> struct Call {
     void (*kernel)(P...);
     void** args;
-    template <size_t... I> void run(std::index_sequence<I...>) {
+    template <size_t... I> EMU_RT void run(std::index_sequence<I...>) {
         kernel(load_arg<typename std::remove_cv<P>::type>(args[I])...);
     }
-    static void body(void* self) { ((Call*)self)->run(std::index_sequence_for<P...>{}); }
+    EMU_RT static void body(void* self) { ((Call*)self)->run(std::index_sequence_for<P...>{}); }
 };
 
 template <class... P>
-static int launch_kernel(const char* name, void (*kernel)(P...), void** args, const LaunchConfig* cfg) {
+EMU_RT static int launch_kernel(const char* name, void (*kernel)(P...), void** args, const LaunchConfig* cfg) {
     Call<P...> call{kernel, args};
     return run_grid(name, cfg, &Call<P...>::body, &call);
 }
@@ -753,29 +1059,35 @@ template <class... P> static const char* signature(void (*)(P...)) {
 // ---------------------------------------------------------------------------
 // Barriers and warp intrinsics. Macros add the source line for messages.
 // ---------------------------------------------------------------------------
-#define __syncthreads() ((void)__emu::wait_block_barrier(__emu::SYNC_PLAIN, 1, __LINE__))
-#define __syncthreads_count(p) ((int)__emu::wait_block_barrier(__emu::SYNC_COUNT, (p), __LINE__))
-#define __syncthreads_and(p) ((int)__emu::wait_block_barrier(__emu::SYNC_AND, (p), __LINE__))
-#define __syncthreads_or(p) ((int)__emu::wait_block_barrier(__emu::SYNC_OR, (p), __LINE__))
+#define __syncthreads() ((void)__emu::wait_block_barrier(__emu::SYNC_PLAIN, 1, __LINE__, __FILE__))
+#define __syncthreads_count(p) ((int)__emu::wait_block_barrier(__emu::SYNC_COUNT, (p), __LINE__, __FILE__))
+#define __syncthreads_and(p) ((int)__emu::wait_block_barrier(__emu::SYNC_AND, (p), __LINE__, __FILE__))
+#define __syncthreads_or(p) ((int)__emu::wait_block_barrier(__emu::SYNC_OR, (p), __LINE__, __FILE__))
 
 namespace __emu {
-template <class T> static T shfl(int op, int line, unsigned mask, T var, int arg, int width = 32) {
+template <class T> EMU_RT static T shfl(int op, int line, const char* file, unsigned mask, T var, int arg,
+                                        int width = 32) {
     static_assert(std::is_arithmetic<T>::value && sizeof(T) <= 8, "shuffles move int/float types of at most 8 bytes");
     unsigned long long bits = 0;
     memcpy(&bits, &var, sizeof(T));
-    bits = wait_warp_op(op, mask, bits, arg, width, line);
+    bits = wait_warp_op(op, mask, bits, arg, width, line, file);
     T out;
     memcpy(&out, &bits, sizeof(T));
     return out;
 }
-static inline unsigned vote(int op, int line, unsigned mask, int pred) {
-    return (unsigned)wait_warp_op(op, mask, pred != 0, 0, 32, line);
+EMU_RT static inline unsigned vote(int op, int line, const char* file, unsigned mask, int pred) {
+    return (unsigned)wait_warp_op(op, mask, pred != 0, 0, 32, line, file);
 }
-template <class T> static unsigned reduce(int op, int line, unsigned mask, T value) {
-    return (unsigned)wait_warp_op(op, mask, (unsigned)value, std::is_signed<T>::value ? 1 : 0, 32, line);
+template <class T> EMU_RT static unsigned reduce(int op, int line, const char* file, unsigned mask, T value) {
+    return (unsigned)wait_warp_op(op, mask, (unsigned)value, std::is_signed<T>::value ? 1 : 0, 32, line, file);
 }
-static inline void syncwarp(int line, unsigned mask = 0xffffffffu) { wait_warp_op(SYNCWARP, mask, 0, 0, 32, line); }
-static unsigned activemask() {
+// __syncwarp() or __syncwarp(mask): a callable, so the mask can be left out.
+struct SyncwarpAt {
+    int line;
+    const char* file;
+    EMU_RT void operator()(unsigned mask = 0xffffffffu) const { wait_warp_op(SYNCWARP, mask, 0, 0, 32, line, file); }
+};
+EMU_RT static unsigned activemask() {
     Runner* r = t_runner;
     int base = r->current & ~31;
     unsigned m = 0;
@@ -786,39 +1098,44 @@ static unsigned activemask() {
 }  // namespace __emu
 
 // Optional last arguments (width, mask) are C++ default arguments.
-#define __shfl_sync(...) __emu::shfl(__emu::SHFL_IDX, __LINE__, __VA_ARGS__)
-#define __shfl_up_sync(...) __emu::shfl(__emu::SHFL_UP, __LINE__, __VA_ARGS__)
-#define __shfl_down_sync(...) __emu::shfl(__emu::SHFL_DOWN, __LINE__, __VA_ARGS__)
-#define __shfl_xor_sync(...) __emu::shfl(__emu::SHFL_XOR, __LINE__, __VA_ARGS__)
-#define __ballot_sync(m, p) __emu::vote(__emu::BALLOT, __LINE__, (m), (p))
-#define __any_sync(m, p) ((int)__emu::vote(__emu::ANY, __LINE__, (m), (p)))
-#define __all_sync(m, p) ((int)__emu::vote(__emu::ALL, __LINE__, (m), (p)))
-#define __syncwarp(...) __emu::syncwarp(__LINE__, ##__VA_ARGS__)
-#define __match_any_sync(m, v) ((unsigned)__emu::shfl(__emu::MATCH_ANY, __LINE__, (m), (unsigned long long)(v), 0))
-#define __reduce_add_sync(m, v) __emu::reduce(__emu::REDUCE_ADD, __LINE__, (m), (v))
-#define __reduce_min_sync(m, v) __emu::reduce(__emu::REDUCE_MIN, __LINE__, (m), (v))
-#define __reduce_max_sync(m, v) __emu::reduce(__emu::REDUCE_MAX, __LINE__, (m), (v))
-#define __reduce_and_sync(m, v) __emu::reduce(__emu::REDUCE_AND, __LINE__, (m), (v))
-#define __reduce_or_sync(m, v) __emu::reduce(__emu::REDUCE_OR, __LINE__, (m), (v))
-#define __reduce_xor_sync(m, v) __emu::reduce(__emu::REDUCE_XOR, __LINE__, (m), (v))
+#define __shfl_sync(...) __emu::shfl(__emu::SHFL_IDX, __LINE__, __FILE__, __VA_ARGS__)
+#define __shfl_up_sync(...) __emu::shfl(__emu::SHFL_UP, __LINE__, __FILE__, __VA_ARGS__)
+#define __shfl_down_sync(...) __emu::shfl(__emu::SHFL_DOWN, __LINE__, __FILE__, __VA_ARGS__)
+#define __shfl_xor_sync(...) __emu::shfl(__emu::SHFL_XOR, __LINE__, __FILE__, __VA_ARGS__)
+#define __ballot_sync(m, p) __emu::vote(__emu::BALLOT, __LINE__, __FILE__, (m), (p))
+#define __any_sync(m, p) ((int)__emu::vote(__emu::ANY, __LINE__, __FILE__, (m), (p)))
+#define __all_sync(m, p) ((int)__emu::vote(__emu::ALL, __LINE__, __FILE__, (m), (p)))
+#define __syncwarp(...) (::__emu::SyncwarpAt{__LINE__, __FILE__}(__VA_ARGS__))
+#define __match_any_sync(m, v) ((unsigned)__emu::shfl(__emu::MATCH_ANY, __LINE__, __FILE__, (m), (unsigned long long)(v), 0))
+#define __reduce_add_sync(m, v) __emu::reduce(__emu::REDUCE_ADD, __LINE__, __FILE__, (m), (v))
+#define __reduce_min_sync(m, v) __emu::reduce(__emu::REDUCE_MIN, __LINE__, __FILE__, (m), (v))
+#define __reduce_max_sync(m, v) __emu::reduce(__emu::REDUCE_MAX, __LINE__, __FILE__, (m), (v))
+#define __reduce_and_sync(m, v) __emu::reduce(__emu::REDUCE_AND, __LINE__, __FILE__, (m), (v))
+#define __reduce_or_sync(m, v) __emu::reduce(__emu::REDUCE_OR, __LINE__, __FILE__, (m), (v))
+#define __reduce_xor_sync(m, v) __emu::reduce(__emu::REDUCE_XOR, __LINE__, __FILE__, (m), (v))
 #define __activemask() __emu::activemask()
 
 // ---------------------------------------------------------------------------
 // Errors raised from kernel code: __trap(), assert().
 // ---------------------------------------------------------------------------
-static inline void __trap() { __emu::fail("__trap() called"); }
-static inline void __brkpt() { __emu::fail("__brkpt() called"); }
+namespace __emu {
+[[noreturn]] EMU_RT static void trap_at(const char* what, int line, const char* file) {
+    fail(fmt("%s called at @@line:%s:%d@@", what, file, line));
+}
+}  // namespace __emu
+#define __trap() ::__emu::trap_at("__trap()", __LINE__, __FILE__)
+#define __brkpt() ::__emu::trap_at("__brkpt()", __LINE__, __FILE__)
 
 // assert() from <assert.h> calls __assert_fail (glibc) / __assert_rtn
 // (macOS). Defining them here, hidden inside this library, turns a failed
 // assert into an emulator error for the thread instead of abort()ing Python.
 #if defined(__GLIBC__)
-extern "C" void __assert_fail(const char* expr, const char* file, unsigned int line, const char* func) noexcept {
-    __emu::fail(__emu::fmt("assertion '%s' failed in %s at %s:%u", expr, func, file, line));
+extern "C" EMU_RT void __assert_fail(const char* expr, const char* file, unsigned int line, const char* func) noexcept {
+    __emu::fail(__emu::fmt("assertion '%s' failed in %s at @@line:%s:%u@@", expr, func, file, line));
 }
 #elif defined(__APPLE__)
-extern "C" void __assert_rtn(const char* func, const char* file, int line, const char* expr) {
-    __emu::fail(__emu::fmt("assertion '%s' failed in %s at %s:%d", expr, func, file, line));
+extern "C" EMU_RT void __assert_rtn(const char* func, const char* file, int line, const char* expr) {
+    __emu::fail(__emu::fmt("assertion '%s' failed in %s at @@line:%s:%d@@", expr, func, file, line));
 }
 #endif
 #include <assert.h>
@@ -1006,6 +1323,17 @@ static inline unsigned __byte_perm(unsigned x, unsigned y, unsigned s) {
     for (int i = 0; i < 4; i++) r |= (unsigned)((v >> (8 * ((s >> (4 * i)) & 7))) & 0xFF) << (8 * i);
     return r;
 }
+// __dp4a: the dot product of four packed 8-bit lanes, plus c (sm_61+). Signed lanes for
+// int arguments, unsigned for unsigned ones; the sum wraps like the hardware's 32-bit add.
+static inline int __dp4a(int a, int b, int c) {
+    unsigned r = (unsigned)c;
+    for (int i = 0; i < 4; i++) r += (unsigned)((int)(signed char)(a >> (8 * i)) * (int)(signed char)(b >> (8 * i)));
+    return (int)r;
+}
+static inline unsigned __dp4a(unsigned a, unsigned b, unsigned c) {
+    for (int i = 0; i < 4; i++) c += ((a >> (8 * i)) & 0xFFu) * ((b >> (8 * i)) & 0xFFu);
+    return c;
+}
 static inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
 static inline int __mulhi(int a, int b) { return (int)(((long long)a * b) >> 32); }
 static inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b) {
@@ -1032,3 +1360,24 @@ template <class T> static inline void __stcg(T* p, T v) { *p = v; }
 template <class T> static inline void __stcs(T* p, T v) { *p = v; }
 template <class T> static inline void __stwb(T* p, T v) { *p = v; }
 template <class T> static inline void __stwt(T* p, T v) { *p = v; }
+
+// ---------------------------------------------------------------------------
+// exit() and abort() in a kernel would end Python itself: here they end the
+// calling CUDA thread with an error instead (std::exit too).
+// ---------------------------------------------------------------------------
+[[noreturn]] EMU_RT static void __emu_kernel_exit(const char* what, int code, int line, const char* file) {
+    __emu::fail(__emu::fmt("%s(%d) called at @@line:%s:%d@@ (a kernel cannot end the program: return from it, "
+                           "or report the problem with assert())", what, code, file, line));
+}
+[[noreturn]] EMU_RT static void __emu_kernel_abort(int line, const char* file) {
+    __emu::fail(__emu::fmt("abort() called at @@line:%s:%d@@ (a kernel cannot end the program: return from it, "
+                           "or report the problem with assert())", file, line));
+}
+namespace std {
+using ::__emu_kernel_exit;
+using ::__emu_kernel_abort;
+}
+#define exit(code) __emu_kernel_exit("exit", (code), __LINE__, __FILE__)
+#define _Exit(code) __emu_kernel_exit("_Exit", (code), __LINE__, __FILE__)
+#define quick_exit(code) __emu_kernel_exit("quick_exit", (code), __LINE__, __FILE__)
+#define abort() __emu_kernel_abort(__LINE__, __FILE__)

@@ -3,8 +3,6 @@ import numpy as np
 
 from pystory.c import ext, ptr
 
-__all__ = ["axpy", "rowsum"]
-
 
 def axpy(a, x, y):
     # x, y: (N,) float32 -> out: (N,)

@@ -4,9 +4,6 @@ import numpy as np
 
 from pystory.c import ext, ptr
 
-__all__ = ["embedding_forward", "embedding_backward", "sinusoidal_positions",
-           "encoder_forward", "encoder_backward"]
-
 
 def embedding_forward(ids, table, V, C):
     # ids: (*S,) int32 in [0, V), table: (V, C) float32 -> out: (*S, C)

@@ -1,14 +1,11 @@
 """C backend bindings for AdamW and gradient clipping (csrc/optim.c); checks: pystory/optim.py."""
 from pystory.c import ext, ptr
 
-__all__ = ["adamw_update", "grad_norm", "scale_inplace", "clip_grad_norm"]
-
 
 def adamw_update(params, grads, m, v, step, lr, beta1, beta2, eps, weight_decay, decay_mask):
     # params, grads, m, v: (P,) float32; params, m, v are updated in place -> None
-    if params.size:
-        ext().lib.adamw_update(ptr(params), ptr(grads), ptr(m), ptr(v), params.size, step, lr,
-                               beta1, beta2, eps, weight_decay, ptr(decay_mask))
+    ext().lib.adamw_update(ptr(params), ptr(grads), ptr(m), ptr(v), params.size, step, lr,
+                           beta1, beta2, eps, weight_decay, ptr(decay_mask))
 
 
 def grad_norm(grads):
@@ -18,8 +15,7 @@ def grad_norm(grads):
 
 def scale_inplace(x, s):
     # x: (P,) float32, multiplied by s in place -> None
-    if x.size:
-        ext().lib.scale_inplace(ptr(x), s, x.size)
+    ext().lib.scale_inplace(ptr(x), s, x.size)
 
 
 def clip_grad_norm(grads, max_norm):

@@ -9,7 +9,6 @@ into train_000.bin, ... and val_000.bin (see shards.py for the format).
 """
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import sys
@@ -17,45 +16,45 @@ import time
 
 import numpy as np
 
+from pystory.cli_args import SEED, Float, Int, OutDir, Parser, Path, Tokenizer, run
 from pystory.data import corpus, shards, storyworld
 
 SUBCOMMANDS = ("generate", "stats", "tokenize")
 
 
 def _generate_parser():
-    p = argparse.ArgumentParser(
-        prog="python -m pystory data",
+    p = Parser(
+        "python -m pystory data",
         description="Write a storyworld corpus (train.txt, val.txt). "
                     "Other commands: `data stats --corpus FILE`, `data tokenize --corpus DIR`.")
-    p.add_argument("--stories", type=int, default=50000, help="number of stories (default 50000)")
-    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    p.add_argument("--out", default="data/storyworld", help="output folder (default data/storyworld)")
-    p.add_argument("--val-fraction", type=float, default=0.02,
-                   help="fraction of the stories held out in val.txt (default 0.02)")
+    p.add_argument("--stories", type=Int(1, 10**7), default=50000, help="number of stories")
+    p.add_argument("--seed", type=SEED, default=0, help="seed")
+    p.add_argument("--out", type=OutDir, default="data/storyworld", help="output folder")
+    p.add_argument("--val-fraction", type=Float(0, 1, hi_open=True), default=0.02,
+                   help="fraction of the stories held out in val.txt")
     return p
 
 
 def _stats_parser():
-    p = argparse.ArgumentParser(prog="python -m pystory data stats",
-                                description="Statistics of a TinyStories-format file.")
-    p.add_argument("--corpus", required=True, help="a TinyStories-format text file")
-    p.add_argument("--limit", type=int, default=100000,
-                   help="use only the first N stories (default 100000; 0 = all, needs memory)")
+    p = Parser("python -m pystory data stats", description="Statistics of a TinyStories-format file.")
+    p.add_argument("--corpus", type=Path("file"), required=True, help="a TinyStories-format text file")
+    p.add_argument("--limit", type=Int(0, None), default=100000,
+                   help="use only the first N stories (0 = all, needs memory)")
     return p
 
 
 def _tokenize_parser():
-    p = argparse.ArgumentParser(
-        prog="python -m pystory data tokenize",
+    p = Parser(
+        "python -m pystory data tokenize",
         description="Encode a corpus into token shards: each story, then the eot token.")
-    p.add_argument("--tokenizer", default="byte", help="'byte' or a saved tokenizer file (default byte)")
-    p.add_argument("--corpus", required=True,
+    p.add_argument("--tokenizer", type=Tokenizer, default="byte", help="'byte' or a saved tokenizer file")
+    p.add_argument("--corpus", type=Path("any"), required=True,
                    help="a folder with train.txt and/or val.txt, or one TinyStories-format file")
-    p.add_argument("--out", default=None, help="output folder (default: the corpus folder)")
+    p.add_argument("--out", type=OutDir, default=None, help="output folder (default: the corpus folder)")
     p.add_argument("--split", default=None, choices=("train", "val"),
                    help="for a single file: its split (default: 'val' if the name contains 'val', else 'train')")
-    p.add_argument("--shard-tokens", type=int, default=100_000_000,
-                   help="at most this many tokens per shard, cut between stories (default 100M)")
+    p.add_argument("--shard-tokens", type=Int(1, 2**40), default=100_000_000,
+                   help="at most this many tokens per shard, cut between stories")
     return p
 
 
@@ -79,9 +78,6 @@ def split_train_val(stories: list[str], val_fraction: float) -> tuple[list[str],
 
 def cmd_generate(argv) -> int:
     args = _generate_parser().parse_args(argv)
-    if args.stories < 1:
-        print(f"data: --stories must be >= 1, got {args.stories}", file=sys.stderr)
-        return 2
     t0 = time.perf_counter()
     stories = storyworld.generate_stories(args.stories, seed=args.seed)
     t_gen = time.perf_counter() - t0
@@ -175,9 +171,6 @@ def tokenize_file(path: str, tok, out_dir: str, split: str, shard_tokens: int) -
 def cmd_tokenize(argv) -> int:
     args = _tokenize_parser().parse_args(argv)
     from pystory.tokenizer import load_tokenizer
-    if args.shard_tokens < 1:
-        print(f"data tokenize: --shard-tokens must be >= 1, got {args.shard_tokens}", file=sys.stderr)
-        return 2
     try:
         tok = load_tokenizer(args.tokenizer)
         files = _corpus_files(args.corpus, args.split)
@@ -206,7 +199,8 @@ def main(argv=None) -> int:
         name, rest = argv[0], argv[1:]
     else:
         name, rest = "generate", argv
-    return {"generate": cmd_generate, "stats": cmd_stats, "tokenize": cmd_tokenize}[name](rest)
+    command = {"generate": cmd_generate, "stats": cmd_stats, "tokenize": cmd_tokenize}[name]
+    return run("data" if name == "generate" else f"data {name}", command, rest)
 
 
 if __name__ == "__main__":

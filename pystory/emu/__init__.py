@@ -16,6 +16,14 @@ in the NumPy arrays when the call returns.
 Unlike CuPy, every launch is checked: argument count, dtypes, contiguity
 and writability, the launch limits of a real GPU, and, while the kernel
 runs, barrier divergence and deadlocks (raised as EmuError, never a hang).
+A kernel that faults (a NULL pointer, a division by zero, a stack
+overflow), calls exit(), or runs past PYSTORY_EMU_TIMEOUT raises EmuError
+too; Ctrl-C interrupts a launch.
+
+The checked mode, RawModule(..., check=True) or PYSTORY_EMU_CHECK=all, is a
+sanitizer: memcheck, racecheck, initcheck and synccheck, each finding an
+EmuCheckError naming the check, kernel, block, thread and source line
+(cuda/emu/README.md, cuda/emu/emu_check.h, pystory/emu/checked.py).
 """
 import contextlib
 import ctypes
@@ -27,20 +35,28 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
+import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
 
 from pystory.atomic import write_text_atomic
 
+from . import checked as _checked
+from .checked import CHECKS, empty, empty_like, track_uninitialised
+from .lines import symbolize
 from .source import EmuCompileError, EmuError, prepare
 
-__all__ = ["RawModule", "RawKernel", "EmuError", "EmuCompileError", "EmuLaunchError",
-           "schedule", "set_schedule", "get_schedule", "HEADER"]
+__all__ = ["RawModule", "RawKernel", "EmuError", "EmuCompileError", "EmuLaunchError", "EmuCheckError",
+           "EmuTimeoutError", "schedule", "set_schedule", "get_schedule", "HEADER", "CHECKS", "empty",
+           "empty_like", "track_uninitialised"]
 
 EMU_DIR = Path(__file__).resolve().parents[2] / "cuda" / "emu"
 HEADER = EMU_DIR / "cuda_emu.h"
-_VERSION = "pystory-emu-1"
+_VERSION = "pystory-emu-2"
+DEFAULT_TIMEOUT = 300.0  # seconds per launch (PYSTORY_EMU_TIMEOUT)
 
 MAX_THREADS_PER_BLOCK = 1024
 MAX_BLOCK = (1024, 1024, 64)
@@ -56,6 +72,35 @@ class EmuLaunchError(EmuError, ValueError):
 class EmuKernelNotFound(EmuError, KeyError):
     def __str__(self):
         return str(self.args[0])
+
+
+class EmuCheckError(EmuError):
+    """A finding of the checked mode. `check` is "memcheck", "racecheck",
+    "initcheck" or "synccheck"; the message names the kernel, the block, the
+    thread, the source line and what was touched."""
+
+    def __init__(self, message, check):
+        super().__init__(message)
+        self.check = check
+
+
+class EmuTimeoutError(EmuError):
+    """A launch ran past PYSTORY_EMU_TIMEOUT seconds (an endless loop?)."""
+
+
+_timeout_cache = [None, DEFAULT_TIMEOUT]
+
+
+def _timeout():
+    """PYSTORY_EMU_TIMEOUT in seconds (read at every launch; 0 = no limit)."""
+    v = os.environ.get("PYSTORY_EMU_TIMEOUT", "")
+    if v != _timeout_cache[0]:
+        try:
+            t = float(v) if v.strip() else DEFAULT_TIMEOUT
+        except ValueError:
+            raise ValueError(f"PYSTORY_EMU_TIMEOUT must be a number of seconds (0 = no limit), got {v!r}") from None
+        _timeout_cache[:] = [v, max(t, 0.0)]
+    return _timeout_cache[1]
 
 
 # ---------------------------------------------------------------------------
@@ -171,6 +216,80 @@ def _options(options, path):
 
 _BASE_FLAGS = ["-std=c++17", "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-Wno-unknown-pragmas",
                "-Wno-attributes"]
+# Line tables (for the lines of faults; -g1 changes no code) and stack probes
+# (so a large local array hits the guard gap below a fiber stack).
+_FAST_EXTRA = ["-g1", "-fstack-clash-protection"]
+# The checked build: the sanitizer instrumentation with our own runtime
+# (cuda/emu/emu_check.h); compiled to an object first, then linked without
+# the sanitizers' libraries. -Bsymbolic: each library calls its own hooks.
+_CHECK_FLAGS = ["-DEMU_CHECKED=1", "-g", "-fsanitize=thread",
+                "-fsanitize=bounds,alignment,null,integer-divide-by-zero,shift,vla-bound,return,unreachable"]
+_GCC_CHECK_FLAGS = ["--param=tsan-instrument-func-entry-exit=0"]
+
+_probe_cache = {}
+
+
+def _probe(key, run):
+    """A fact about the compiler, remembered in memory and on disk (next to
+    the libraries), so a new process does not start the compiler to learn it."""
+    if key in _probe_cache:
+        return _probe_cache[key]
+    path = os.path.join(cache_dir(), "compiler-facts.json")
+    try:
+        with open(path) as f:
+            disk = json.load(f)
+    except (OSError, ValueError):
+        disk = {}
+    if not isinstance(disk, dict):
+        disk = {}
+    if key not in disk:
+        disk[key] = run()
+        with contextlib.suppress(OSError):
+            write_text_atomic(path, json.dumps(disk))
+    _probe_cache[key] = disk[key]
+    return disk[key]
+
+
+def _compiler_key(cmd):
+    exe = os.path.realpath(cmd[0])
+    st = os.stat(exe)
+    return json.dumps([cmd, exe, st.st_size, st.st_mtime_ns])
+
+
+def _supports(cmd, flags):
+    """Does the compiler accept these flags?"""
+    def run():
+        try:
+            r = subprocess.run(cmd + flags + ["-Werror", "-x", "c++", "-fsyntax-only", "-"], input="int x;\n",
+                               capture_output=True, text=True, timeout=60)
+            return r.returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            return False
+    return _probe(_compiler_key(cmd) + " accepts " + " ".join(flags), run)
+
+
+def _is_gcc(cmd):
+    def run():
+        try:
+            out = subprocess.run(cmd + ["--version"], capture_output=True, text=True, timeout=60).stdout.lower()
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        return "clang" not in out and ("gcc" in out or "g++" in out or "free software foundation" in out)
+    return _probe(_compiler_key(cmd) + " is gcc", run)
+
+
+def _fast_flags(cmd):
+    return [f for f in _FAST_EXTRA if _supports(cmd, [f])]
+
+
+def _check_flags(cmd):
+    flags = list(_CHECK_FLAGS) + (_GCC_CHECK_FLAGS if _is_gcc(cmd) else []) + \
+        [f for f in _FAST_EXTRA[1:] if _supports(cmd, [f])]
+    if not _supports(cmd, flags[1:]):
+        raise EmuCompileError("emu: the checked mode needs a compiler with -fsanitize=thread and "
+                              f"-fsanitize=undefined support ({cmd[0]} refused them); use g++ 8+ or clang++ 11+ "
+                              "via $CXX, or run without check=")
+    return flags
 
 
 def _parse_deps(dfile):
@@ -214,48 +333,75 @@ def _clean_compiler_output(text, tmp_src):
     return "\n".join(ln.replace(tmp_src, "<generated source>") for ln in lines)
 
 
-def build(src, filename, options=(), path=None):
+def _library_ok(lib, meta):
+    """Is the cached library whole (the size and checksum its manifest recorded)?"""
+    try:
+        if os.path.getsize(lib) != meta["size"] or meta["size"] == 0:
+            return False
+        return _file_digest(lib) == meta["sha256"]
+    except (OSError, KeyError, TypeError):
+        return False
+
+
+def build(src, filename, options=(), path=None, checked=False):
     """Compile (or fetch from the cache) the library for a .cu source.
-    Returns (library path, kernels, loaded_from_cache)."""
-    text, kernels = prepare(src, filename)
+    Returns (library path, kernels, loaded_from_cache). A cached library
+    whose size or checksum is not what was written is rebuilt."""
+    text, kernels = prepare(src, filename, checked=checked)
     cmd = _compiler()
     flags = _options(options, path)
-    key1 = hashlib.sha256(json.dumps([text, flags, _runtime_identity(cmd)]).encode()).hexdigest()
+    mode = _check_flags(cmd) if checked else _fast_flags(cmd)
+    key1 = hashlib.sha256(json.dumps([text, flags, mode, _runtime_identity(cmd)]).encode()).hexdigest()
     cdir = cache_dir()
     stem = re.sub(r"\W", "_", Path(filename).stem).strip("_")[:40] or "module"
+    stem += "-checked" if checked else ""
     manifest = os.path.join(cdir, key1 + ".deps.json")
     if os.path.exists(manifest):
         try:
             with open(manifest) as f:
-                deps = json.load(f)
-            lib = os.path.join(cdir, f"{stem}-{_deps_key(key1, deps)[:32]}.so")
-            if os.path.exists(lib):
+                meta = json.load(f)
+            lib = os.path.join(cdir, f"{stem}-{_deps_key(key1, meta['deps'])[:32]}.so")
+            if _library_ok(lib, meta):
                 return lib, kernels, True
-        except (OSError, ValueError):
-            pass  # a broken manifest: rebuild
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a broken or old manifest: rebuild
     tag = f"{key1[:16]}.{os.getpid()}.{random.getrandbits(32):08x}"
     tmp_src = os.path.join(cdir, f"tmp-{tag}.cpp")
+    tmp_obj = os.path.join(cdir, f"tmp-{tag}.o")
     tmp_lib = os.path.join(cdir, f"tmp-{tag}.so")
     tmp_dep = os.path.join(cdir, f"tmp-{tag}.d")
     try:
         with open(tmp_src, "w") as f:
             f.write(text)
-        base = cmd + _BASE_FLAGS + ["-include", str(HEADER)] + flags
-        tail = ["-x", "c++", tmp_src, "-o", tmp_lib, "-MMD", "-MF", tmp_dep]
-        r = subprocess.run(base + ["-fopenmp"] + tail, capture_output=True, text=True)
-        if r.returncode != 0 and ("fopenmp" in r.stderr or "omp.h" in r.stderr or "-lgomp" in r.stderr):
-            r = subprocess.run(base + tail, capture_output=True, text=True)  # no OpenMP: one block at a time
+        base = cmd + _BASE_FLAGS + mode + ["-include", str(HEADER)] + flags
+        deps_flags = ["-MMD", "-MF", tmp_dep]
+        if checked:  # compile with the instrumentation, link without its runtime libraries
+            steps = [base + ["-c", "-x", "c++", tmp_src, "-o", tmp_obj] + deps_flags,
+                     cmd + ["-shared", "-fPIC", tmp_obj, "-o", tmp_lib]
+                     + (["-Wl,-Bsymbolic"] if sys.platform.startswith("linux") else [])]
+        else:
+            steps = [base + ["-x", "c++", tmp_src, "-o", tmp_lib] + deps_flags]
+        for omp in (True, False):
+            for step in steps:
+                r = subprocess.run(step[:1] + (["-fopenmp"] if omp else []) + step[1:], capture_output=True,
+                                   text=True)
+                if r.returncode != 0:
+                    break
+            if r.returncode == 0 or not ("fopenmp" in r.stderr or "omp.h" in r.stderr or "-lgomp" in r.stderr):
+                break  # without OpenMP (one block at a time) only if OpenMP was the problem
         if r.returncode != 0:
             raise EmuCompileError(f"emu: compiling {filename} failed:\n"
                                   + _clean_compiler_output(r.stderr, tmp_src))
         deps = sorted(d for d in _parse_deps(tmp_dep)
-                      if os.path.abspath(d) not in (os.path.abspath(tmp_src), str(HEADER)))
+                      if os.path.abspath(d) not in (os.path.abspath(tmp_src), str(HEADER))
+                      and not os.path.abspath(d).startswith(str(EMU_DIR) + os.sep))
         lib = os.path.join(cdir, f"{stem}-{_deps_key(key1, deps)[:32]}.so")
+        meta = {"deps": deps, "size": os.path.getsize(tmp_lib), "sha256": _file_digest(tmp_lib)}
         os.replace(tmp_lib, lib)  # atomic: another process sees the old file or the whole new one
-        write_text_atomic(manifest, json.dumps(deps))
+        write_text_atomic(manifest, json.dumps(meta))
         return lib, kernels, False
     finally:
-        for p in (tmp_src, tmp_lib, tmp_dep):
+        for p in (tmp_src, tmp_obj, tmp_lib, tmp_dep):
             with contextlib.suppress(OSError):
                 os.remove(p)
 
@@ -341,15 +487,56 @@ class RawKernel:
         shared_mem = int(shared_mem)
         self._check_config(grid, block, shared_mem)
         argv, keep = self._pack(args)
+        checks = self.module.checks
+        copies = None
+        if checks:  # the kernel runs on red-zoned copies of the arrays
+            ptrs = [(i, p) for i, p in enumerate(self.params) if p.pointer]
+            copies = _checked.Copies(ptrs, [args[i] for i, _ in ptrs])
+            for i, base in copies.pointers.items():
+                keep[0][i].value = base
         err = ctypes.create_string_buffer(4096)
         name, seed = _schedule
+        pool, slots = _stack_pool(self.module._lib)
         cfg = _LaunchConfig((ctypes.c_uint * 3)(*grid), (ctypes.c_uint * 3)(*block), shared_mem,
                             _SCHEDULES[name], int(os.environ.get("PYSTORY_EMU_THREADS", "0")),
-                            seed & (2**64 - 1), ctypes.cast(err, ctypes.c_char_p), len(err))
-        rc = self._launch(argv, ctypes.byref(cfg))
-        del keep
-        if rc != 0:
-            raise EmuError(err.value.decode(errors="replace"))
+                            seed & (2**64 - 1), ctypes.cast(err, ctypes.c_char_p), len(err),
+                            self.module.check_bits, copies.count if copies else 0,
+                            ctypes.cast(copies.params, ctypes.c_void_p) if copies else None,
+                            _timeout(), pool, slots)
+        try:
+            try:
+                rc = self._launch(argv, ctypes.byref(cfg))
+            finally:
+                if copies is not None:
+                    copies.copy_back()
+            del keep, copies
+            if _RECORD:
+                _record_launch(self.name)
+            if rc != 0:
+                self._raise(rc, err.value.decode(errors="replace"))
+        except KeyboardInterrupt as e:
+            # Python's own SIGINT handler may raise as soon as the launch returns:
+            # give that KeyboardInterrupt the launch's message.
+            msg = err.value.decode(errors="replace")
+            if not e.args and "was interrupted (Ctrl-C)" in msg:
+                raise KeyboardInterrupt(symbolize(msg, self.module.lib_path, self.module.filename)) from None
+            raise
+
+    def _raise(self, rc, msg):
+        msg = symbolize(msg, self.module.lib_path, self.module.filename)
+        if rc == 2:  # Ctrl-C: Python's own handler runs now (and may raise something else)
+            if threading.current_thread() is threading.main_thread():
+                try:
+                    ctypes.pythonapi.PyErr_CheckSignals()
+                except KeyboardInterrupt:
+                    raise KeyboardInterrupt(msg) from None
+            raise KeyboardInterrupt(msg)
+        if rc == 3:
+            raise EmuTimeoutError(msg)
+        check = msg.split(":", 1)[0]
+        if check in CHECKS:
+            raise EmuCheckError(msg, check)
+        raise EmuError(msg)
 
     def _dims(self, v, what):
         if isinstance(v, (int, np.integer)):
@@ -450,7 +637,52 @@ class _LaunchConfig(ctypes.Structure):
     """Mirror of __emu::LaunchConfig in cuda_emu.h."""
     _fields_ = [("grid", ctypes.c_uint * 3), ("block", ctypes.c_uint * 3), ("shared_mem", ctypes.c_ulonglong),
                 ("schedule", ctypes.c_int), ("num_threads", ctypes.c_int), ("seed", ctypes.c_ulonglong),
-                ("err", ctypes.c_char_p), ("errlen", ctypes.c_int)]
+                ("err", ctypes.c_char_p), ("errlen", ctypes.c_int), ("checks", ctypes.c_int),
+                ("nparams", ctypes.c_int), ("params", ctypes.c_void_p), ("timeout", ctypes.c_double),
+                ("stacks", ctypes.c_void_p), ("stack_slots", ctypes.c_int)]
+
+
+# ---------------------------------------------------------------------------
+# Fiber stacks: one pool per Python thread, shared by every library, so that
+# the guard gaps between stacks are mapped once (cuda/emu/emu_guard.h).
+# ---------------------------------------------------------------------------
+_pools = threading.local()
+
+
+class _Pool:
+    def __init__(self, lib):
+        f = getattr(lib, "__emu_default_threads")  # (getattr: no name mangling of __names in a class)
+        f.restype = ctypes.c_int
+        env = int(os.environ.get("PYSTORY_EMU_THREADS", "0") or 0)
+        self.slots = max(1, f(), env)
+        new = getattr(lib, "__emu_stack_pool")
+        new.restype, new.argtypes = ctypes.c_void_p, [ctypes.c_int]
+        self.ptr = new(self.slots)
+        free = getattr(lib, "__emu_stack_pool_free")
+        free.restype, free.argtypes = None, [ctypes.c_void_p, ctypes.c_int]
+        if self.ptr:
+            weakref.finalize(self, free, self.ptr, self.slots)
+
+
+def _stack_pool(lib):
+    pool = getattr(_pools, "pool", None)
+    if pool is None:
+        pool = _pools.pool = _Pool(lib)
+    return pool.ptr, pool.slots if pool.ptr else 0
+
+
+# Kernels launched in this process, for the test that every library kernel
+# runs clean in checked mode (PYSTORY_EMU_RECORD=FILE appends their names).
+_launched = set()
+_RECORD = os.environ.get("PYSTORY_EMU_RECORD")
+
+
+def _record_launch(name):
+    path = _RECORD
+    if path and name not in _launched:
+        _launched.add(name)
+        with open(path, "a") as f:
+            f.write(name + "\n")
 
 
 # ---------------------------------------------------------------------------
@@ -465,15 +697,22 @@ class RawModule:
     RawModule(code=src, options=("-I...",)) or RawModule(path="cuda/x.cu").
     Options follow NVRTC: -I and -D are used, others (--std=..., -use_fast_math)
     are ignored. `from_cache` tells whether the library came from the cache.
+
+    check: the checked mode (a sanitizer; cuda/emu/README.md): True or "all"
+    for every check, or a set of "memcheck", "racecheck", "initcheck",
+    "synccheck"; None (the default) takes PYSTORY_EMU_CHECK; False for none.
     """
 
     def __init__(self, code=None, *, path=None, options=(), name_expressions=None, backend=None,
-                 translate_cucomplex=False, enable_cooperative_groups=False, jitify=False, log_stream=None):
+                 translate_cucomplex=False, enable_cooperative_groups=False, jitify=False, log_stream=None,
+                 check=None):
         if (code is None) == (path is None):
             raise TypeError("emu.RawModule needs exactly one of code= or path=")
         if name_expressions:
             raise EmuCompileError("emu: name_expressions (templated kernels) are not supported by the emulator; "
                                   "write extern \"C\" kernels")
+        self.checks = _checked.env_checks() if check is None else _checked.parse_checks(check, "emu.RawModule")
+        self.check_bits = _checked.bits(self.checks)
         if path is not None:
             path = os.fspath(path)
             with open(path) as f:
@@ -481,11 +720,18 @@ class RawModule:
             filename = os.path.abspath(path)
         else:
             filename = "<code>.cu"
-        self.code, self.path, self.options = code, path, tuple(options or ())
+        self.code, self.path, self.options, self.filename = code, path, tuple(options or ()), filename
         # backend, translate_cucomplex, jitify, log_stream: CuPy's, meaningless here
-        self.lib_path, decls, self.from_cache = build(code, filename, self.options, path)
+        checked = bool(self.checks)
+        self.lib_path, decls, self.from_cache = build(code, filename, self.options, path, checked=checked)
         if self.lib_path not in _loaded:
-            _loaded[self.lib_path] = ctypes.CDLL(self.lib_path)
+            try:
+                _loaded[self.lib_path] = ctypes.CDLL(self.lib_path)
+            except OSError:  # a damaged library that still matched its checksum? build it again
+                with contextlib.suppress(OSError):
+                    os.remove(self.lib_path)
+                self.lib_path, decls, self.from_cache = build(code, filename, self.options, path, checked=checked)
+                _loaded[self.lib_path] = ctypes.CDLL(self.lib_path)
         self._lib = _loaded[self.lib_path]
         self._decls = {d.name: d for d in decls}
         self._kernels = {}
@@ -504,3 +750,6 @@ class RawModule:
             self._kernels[name] = RawKernel(self, self._decls[name])
         return self._kernels[name]
 
+
+if "initcheck" in _checked.env_checks():
+    _checked._patch(True)  # PYSTORY_EMU_CHECK: what the bindings allocate with empty() is tracked

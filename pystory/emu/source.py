@@ -9,7 +9,9 @@ things g++ cannot do by itself:
   the line, before g++ would print something cryptic;
 * rewrite the few constructs that are not valid C++ even with the emulator's
   macros (``extern __shared__ float buf[];``), keeping every line where it
-  was so g++'s messages point at the learner's own lines;
+  was so g++'s messages point at the learner's own lines; for a checked
+  build, also turn each static ``__shared__`` declaration into a reference
+  into the checked arena (cuda/emu/emu_check.h);
 * write one small launch wrapper per kernel (see cuda/emu/cuda_emu.h).
 
 All scanning happens on a copy of the source in which comments (and, for
@@ -278,11 +280,94 @@ def _static_shared(body, k):
 _EXTERN_SHARED = re.compile(
     r"\bextern\s+((?:[\w:]+\s*(?:\([^();]*\)\s*)?|\*\s*)*?)\b([A-Za-z_]\w*)\s*\[\s*\]\s*;")
 
+# What a checked build drops from a static __shared__ declaration (it keeps
+# volatile and const: they are part of the type).
+_CHECKED_NOISE = re.compile(r"\b(?:static|__shared__|thread_local)\b|"
+                            r"\b(?:__align__|alignas)\s*\([^()]*\)|__attribute__\s*\(\([^()]*(?:\([^()]*\))?[^()]*\)\)")
+_DECLARATOR = re.compile(r"^([\s*&]*)\b([A-Za-z_]\w*)\s*((?:\[[^\]]*\]\s*)*)$", re.S)
 
-def rewrite(src, code):
+
+def _statement_start(code, pos):
+    """Where the declaration around `pos` starts: after the previous ; { or },
+    past blank space and preprocessor lines."""
+    start = max(code.rfind(ch, 0, pos) for ch in ";{}") + 1
+    while True:
+        start = re.compile(r"\s*").match(code, start).end()
+        if start < pos and code[start] == "#":
+            end = start
+            while True:  # a directive, with its continuation lines
+                nl = code.find("\n", end)
+                if nl < 0 or code[nl - 1] != "\\":
+                    break
+                end = nl + 1
+            start = nl + 1 if nl >= 0 else pos
+            continue
+        return start
+
+
+def _at_namespace_scope(code, code_with_strings, pos):
+    """Is `pos` outside every function (only inside namespace / extern "C" braces)?"""
+    stack = []
+    for m in re.finditer(r"[{}]", code[:pos]):
+        if m.group(0) == "}":
+            if stack:
+                stack.pop()
+            continue
+        before = code_with_strings[max(0, m.start() - 200):m.start()]
+        before = re.split(r"[;{}]", before)[-1]
+        stack.append(bool(re.search(r'(?:\bnamespace\b[\w\s:]*|\bextern\s+"C"\s*)$', before)))
+    return all(stack)
+
+
+def _checked_shared_edits(src, code, code_with_strings):
+    """A checked build turns each static `__shared__ T name[dims];` into a
+    reference into the emulator's shared-memory arena (cuda/emu/emu_check.h),
+    so that every block starts with it uninitialised and it is bounds- and
+    race-checked. Lines stay where they were."""
+    edits = []
+    counter = 0
+    for m in re.finditer(r"\b__shared__\b", code):
+        line_start = code.rfind("\n", 0, m.start()) + 1
+        if code[line_start:m.start()].lstrip().startswith("#"):
+            continue  # inside a macro definition
+        start = _statement_start(code, m.start())
+        end = code.find(";", m.end())
+        if end < 0:
+            continue
+        stmt = code[start:end]
+        if re.search(r"\bextern\b", stmt) or "(" in re.sub(r"\b(?:__align__|alignas|__attribute__)\s*\(.*?\)+", "", stmt):
+            continue  # dynamic shared memory (below), or not a plain declaration
+        parts = split_top(_CHECKED_NOISE.sub(" ", stmt))
+        first = re.match(r"^(.*?)([\s*&]*)\b([A-Za-z_]\w*)\s*((?:\[[^\]]*\]\s*)*)$", parts[0].strip(), re.S)
+        if not first or not first.group(1).strip():
+            continue
+        base = re.sub(r"\s+", " ", first.group(1)).strip()
+        declarators = [(first.group(2), first.group(3), first.group(4))]
+        for d in parts[1:]:
+            dm = _DECLARATOR.match(d.strip())
+            if dm:
+                declarators.append((dm.group(1), dm.group(2), dm.group(3)))
+        namespace = _at_namespace_scope(code, code_with_strings, m.start())
+        out = []
+        for ptr, name, dims in declarators:
+            counter += 1
+            t, slot = f"__emu_shared_t{counter}", f"__emu_shared_s{counter}"
+            ptr, dims = ptr.replace(" ", ""), re.sub(r"\s+", "", dims)
+            shown = f"{base}{ptr}{dims}".replace('"', "'")
+            out.append(f"typedef {base} {ptr}{t}{dims}; static thread_local ::__emu::SharedSlot {slot}; "
+                       f"{'thread_local ' if namespace else ''}{t}& {name} = "
+                       f"::__emu::shared_var<{t}>({slot}, \"{name}\", \"{shown}\");")
+        edits.append((start, end + 1, " ".join(out) + "\n" * src.count("\n", start, end + 1)))
+    return edits
+
+
+def rewrite(src, code, checked=False, code_with_strings=None):
     """Apply the line-preserving rewrites; `code` is src with comments and
-    strings blanked (same length), used to find the places."""
+    strings blanked (same length), used to find the places. A checked build
+    also moves shared memory into the checked arena."""
     edits = []  # (start, end, replacement)
+    if checked:
+        edits += _checked_shared_edits(src, code, code_with_strings if code_with_strings is not None else code)
     for m in _EXTERN_SHARED.finditer(code):
         spec = m.group(1)
         if not re.search(r"\b__shared__\b", spec):
@@ -290,15 +375,18 @@ def rewrite(src, code):
         ctype = re.sub(r"\s+", " ", _SHARED_NOISE.sub(" ", spec)).strip()
         name = m.group(2)
         newlines = src.count("\n", m.start(), m.end())
-        edits.append((m.start(), m.end(),
-                      f"static thread_local {ctype}* const {name} = "
-                      f"reinterpret_cast<{ctype}*>(::__emu::dynamic_shared());" + "\n" * newlines))
+        if checked and not _at_namespace_scope(code, code_with_strings or code, m.start()):
+            text = (f"{ctype}* const {name} = ::__emu::dynamic_shared_as<{ctype}>(\"{name}\", \"{ctype}\");")
+        else:
+            text = (f"static thread_local {ctype}* const {name} = "
+                    f"reinterpret_cast<{ctype}*>(::__emu::dynamic_shared());")
+        edits.append((m.start(), m.end(), text + "\n" * newlines))
     for m in re.finditer(r"\bstatic\s+(?=__shared__\b)|(?<=__shared__)\s+static\b", code):
         edits.append((m.start(), m.end(), " "))
     for m in re.finditer(r"\b__noinline__\b", code):
         edits.append((m.start(), m.end(), "__attribute__((noinline))"))
     out, last = [], 0
-    for start, end, text in sorted(edits):
+    for start, end, text in sorted(edits, key=lambda e: (e[0], -e[1])):  # the widest edit of a place wins
         if start < last:
             continue
         out.append(src[last:start])
@@ -327,11 +415,13 @@ def wrappers(kernels):
     return "\n".join(lines) + "\n"
 
 
-def prepare(src, filename):
-    """Check, rewrite and wrap a .cu source. Returns (c++ text, kernels)."""
+def prepare(src, filename, checked=False):
+    """Check, rewrite and wrap a .cu source. Returns (c++ text, kernels).
+    `checked`: the source for a checked build (shared memory in the arena)."""
     with_strings = blank(src, strings=False)
     code = blank(src, strings=True)
     check_supported(code, filename)
     kernels = find_kernels(code, with_strings, filename)
-    text = f'#line 1 "{filename}"\n' + rewrite(src, code) + "\n" + wrappers(kernels)
+    text = (f'#line 1 "{filename}"\n' + rewrite(src, code, checked=checked, code_with_strings=with_strings)
+            + "\n" + wrappers(kernels))
     return text, kernels

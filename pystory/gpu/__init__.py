@@ -1,11 +1,9 @@
 """The CUDA kernels in cuda/*.cu, launched on a GPU (CuPy) or on the CPU (emulator).
 
-A `Device` hides the one difference between the two: which array library
-holds the data (CuPy or NumPy) and which RawModule compiles the source
-(cupy.RawModule through NVRTC, or pystory.emu.RawModule through the host
-C++ compiler). Everything else — the kernel source, the grid and block
-sizes, the argument order — is the same, so each layer's launch code in
-pystory/gpu/<layer>.py serves both backends.
+A `Device` hides the one difference between the two: which array library holds
+the data (CuPy or NumPy) and which RawModule compiles the source (NVRTC, or the
+host C++ compiler). The kernel source, grid, block and arguments are the same, so
+each layer's launches in pystory/gpu/<layer>.py serve both backends.
 """
 import os
 
@@ -22,7 +20,7 @@ class Device:
         self.name = name          # "cuda" or "emu"
         self.xp = xp              # cupy or numpy: the arrays kernels read and write
         self._raw_module = raw_module
-        self._modules = {}
+        self._modules, self._kernels = {}, {}
 
     def module(self, layer):
         """cuda/<layer>.cu, compiled once per process (and cached on disk by CuPy/emu)."""
@@ -34,12 +32,14 @@ class Device:
         return self._modules[layer]
 
     def kernel(self, layer, name):
-        return self.module(layer).get_function(name)
-
-    def check(self, op, name, a, dtype, **kw):
-        """legacy: the hand-written checks of layers not yet declared."""
-        from pystory.check import legacy_check_array
-        return legacy_check_array(op, name, a, dtype, xp=self.xp, **kw)
+        """Kernel `name` of cuda/<layer>.cu, called as CuPy's are: k(grid, block, args, shared_mem=0).
+        A grid with no blocks launches nothing (CUDA would refuse it): an op on an empty array
+        needs no special case."""
+        if (layer, name) not in self._kernels:
+            k = self.module(layer).get_function(name)
+            self._kernels[layer, name] = lambda grid, block, args, shared_mem=0: \
+                None if 0 in grid else k(grid, block, args, shared_mem=shared_mem)
+        return self._kernels[layer, name]
 
 
 def blocks(n, per_block):
@@ -54,12 +54,11 @@ def cuda_device():
         raise BackendUnavailable(
             "cuda backend: CuPy is not installed (pip install -e '.[cuda]' on a machine with an "
             "NVIDIA GPU). Without a GPU, use the 'emu' backend: it runs the same kernels on the CPU.") from None
+    count, why = 0, "no device found"
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as e:  # CUDA driver missing or broken
-        count, why = 0, str(e)
-    else:
-        why = "no device found"
+        why = str(e)
     if count == 0:
         raise BackendUnavailable(f"cuda backend: no usable NVIDIA GPU ({why}). "
                                  "Use the 'emu' backend to run the same kernels on the CPU.")

@@ -1,180 +1,108 @@
-"""Launches for cuda/attention.cu (chapter 03), shared by the cuda and emu backends.
-
-Caches have the same structure as the NumPy reference's, with device arrays:
-naive (qkv, n_head, att), flash (qkv, n_head, out, lse).
-"""
+"""Launches of cuda/attention.cu (chapter 03) for the cuda and emu backends; checks: pystory/attention.py.
+The caches are the NumPy reference's tuples, holding device arrays."""
 import numpy as np
 
-from pystory.attention import check_naive_size, qkv_sizes, unpack_cache
 from pystory.gpu import blocks
 
-__all__ = ["softmax_forward", "softmax_backward",
-           "attention_forward_naive", "attention_backward_naive",
-           "attention_forward_flash", "attention_backward_flash"]
-
-SOFTMAX_VERSIONS = ("naive", "warp", "online")
-FLASH_HEAD_SIZES = (16, 32, 64, 128)   # the template instances in cuda/attention.cu
-FLASH_THREADS = 128                    # 4 warps: Flash<HS>::WARPS * 32
-FLOAT = 4
+FLASH_INSTANCES = (16, 32, 64, 128, 256)   # Flash<HS_MAX> in cuda/attention.cu; a head runs on the next one up
+FLASH_THREADS = 128                        # 4 warps: Flash<HS_MAX>::WARPS * 32
+BLOCK_K, LD = 32, 33                       # Flash<HS_MAX>::BLOCK_K, ::LD
 
 
-def _flash_rows(hs):
-    # Flash<HS>::BR: rows per block (4 warps x ROWS rows)
-    return 4 * (2 if hs >= 128 else 4)
+def _flash(hs):
+    """(instance, BLOCK_Q, shared bytes of the forward, dq and dkv kernels) for head size hs,
+    mirroring Flash<HS_MAX> and the shared-memory layouts in cuda/attention.cu."""
+    inst = next(i for i in FLASH_INSTANCES if i >= hs)
+    block_q = 4 * (1 if inst >= 256 else 2 if inst >= 128 else 4)
+    tile = hs * LD                                          # the one transposed tile Xt[hs][LD]
+    return inst, block_q, 4 * (block_q * hs + tile), 4 * (2 * block_q * hs + tile), \
+        4 * (2 * block_q * hs + tile + 2 * BLOCK_K)
 
 
-def _flash_shared(hs, kernel):
-    # bytes of dynamic shared memory, mirroring the layouts in cuda/attention.cu
-    br, ld, bc = _flash_rows(hs), 33, 32
-    if kernel == "forward":
-        return FLOAT * (br * hs + 2 * hs * ld)
-    if kernel == "dq":
-        return FLOAT * (2 * br * hs + 2 * hs * ld)
-    return FLOAT * (2 * br * hs + 2 * hs * ld + 2 * bc)   # dkv
-
-
-def _rows(op, dev, x, name):
-    if x.ndim == 0:
-        raise ValueError(f"{op}: argument '{name}' must have at least 1 dimension, got a scalar")
-    N = x.shape[-1]
-    return (x.size // N if N else 0), N
-
-
-def softmax_forward(dev, x, version="online"):
-    # x: (..., N) float32 -> y: (..., N); version: one of SOFTMAX_VERSIONS
-    op = "softmax_forward"
-    dev.check(op, "x", x, np.float32)
-    if version not in SOFTMAX_VERSIONS:
-        raise ValueError(f"{op}: version must be one of {SOFTMAX_VERSIONS}, got {version!r}")
-    R, N = _rows(op, dev, x, "x")
+def softmax_forward(dev, x, version, N):
+    # x: (..., N) float32 -> y: (..., N); version: a thread, a warp or a block (online) per row
     y = dev.xp.empty_like(x)
-    if x.size == 0:
-        return y
+    R = x.size // N
     args = (y, x, np.int32(R), np.int32(N))
     if version == "naive":
-        threads = 128
-        dev.kernel("attention", "softmax_forward_naive_kernel")((blocks(R, threads),), (threads,), args)
+        dev.kernel("attention", "softmax_forward_naive_kernel")((blocks(R, 128),), (128,), args)
     elif version == "warp":
-        warps = 4
-        dev.kernel("attention", "softmax_forward_warp_kernel")((blocks(R, warps),), (32 * warps,), args)
+        dev.kernel("attention", "softmax_forward_warp_kernel")((blocks(R, 4),), (32 * 4,), args)  # 4 warps a block
     else:
         threads = 256 if N > 1024 else 128
         dev.kernel("attention", "softmax_forward_online_kernel")((R,), (threads,), args)
     return y
 
 
-def softmax_backward(dev, dy, y):
-    # dy, y: (..., N) float32 -> dx: (..., N)
-    op = "softmax_backward"
-    dev.check(op, "y", y, np.float32)
-    dev.check(op, "dy", dy, np.float32, shape=y.shape)
-    R, N = _rows(op, dev, y, "y")
+def softmax_backward(dev, dy, y, N):
+    # dy, y: (..., N) float32 -> dx: (..., N); one warp per row
     dx = dev.xp.empty_like(y)
-    if y.size == 0:
-        return dx
-    warps = 4
-    dev.kernel("attention", "softmax_backward_kernel")((blocks(R, warps),), (32 * warps,),
-                                                       (dx, dy, y, np.int32(R), np.int32(N)))
+    R = y.size // N
+    dev.kernel("attention", "softmax_backward_kernel")((blocks(R, 4),), (128,), (dx, dy, y, np.int32(R), np.int32(N)))
     return dx
-
-
-def _check_qkv(op, dev, qkv, n_head, *, square=False, flash=False):
-    dev.check(op, "qkv", qkv, np.float32, ndim=3)
-    B, T, C, NH, hs = qkv_sizes(op, qkv.shape, n_head)
-    if square:
-        check_naive_size(op, B, NH, T)
-    if flash and hs not in FLASH_HEAD_SIZES:
-        raise ValueError(f"{op}: head size C / n_head = {hs} is not supported by the CUDA flash kernel "
-                         f"(one of {FLASH_HEAD_SIZES}); use attention_forward_naive")
-    return B, T, C, NH, hs
 
 
 def _sizes(B, T, C, NH):
     return np.int32(B), np.int32(T), np.int32(C), np.int32(NH)
 
 
-def attention_forward_naive(dev, qkv, n_head):
+def attention_forward_naive(dev, qkv, n_head, B, T, C):
     # qkv: (B, T, 3C) float32 -> out: (B, T, C), cache = (qkv, n_head, att)
-    op = "attention_forward_naive"
-    B, T, C, NH, hs = _check_qkv(op, dev, qkv, n_head, square=True)
+    NH = n_head
     out = dev.xp.empty((B, T, C), np.float32)
     att = dev.xp.empty((B, NH, T, T), np.float32)
-    if out.size == 0:
-        return out, (qkv, NH, att)
-    threads = 256
-    sizes = _sizes(B, T, C, NH)
     scores = dev.xp.empty((B, NH, T, T), np.float32)   # freed on return; att is kept
-    dev.kernel("attention", "attention_forward_naive_scores_kernel")(
-        (blocks(att.size, threads),), (threads,), (scores, qkv) + sizes)
-    rows, warps = B * NH * T, 4      # the softmax of every row: the warp version
-    dev.kernel("attention", "softmax_forward_warp_kernel")(
-        (blocks(rows, warps),), (32 * warps,), (att, scores, np.int32(rows), np.int32(T)))
-    dev.kernel("attention", "attention_forward_naive_values_kernel")(
-        (blocks(out.size, threads),), (threads,), (out, att, qkv) + sizes)
+    sizes, rows = _sizes(B, T, C, NH), B * NH * T
+    dev.kernel("attention", "attention_forward_naive_scores_kernel")((blocks(att.size, 256),), (256,),
+                                                                     (scores, qkv) + sizes)
+    dev.kernel("attention", "softmax_forward_warp_kernel")(   # the softmax of every row: the warp version
+        (blocks(rows, 4),), (32 * 4,), (att, scores, np.int32(rows), np.int32(T)))
+    dev.kernel("attention", "attention_forward_naive_values_kernel")((blocks(out.size, 256),), (256,),
+                                                                     (out, att, qkv) + sizes)
     return out, (qkv, NH, att)
 
 
-def attention_backward_naive(dev, dout, cache):
+def attention_backward_naive(dev, dout, cache, B, T, C):
     # dout: (B, T, C) float32 -> dqkv: (B, T, 3C)
-    op = "attention_backward_naive"
-    qkv, NH, att = unpack_cache(op, cache, 3)
-    B, T, C, NH, hs = _check_qkv(op, dev, qkv, NH, square=True)
-    dev.check(op, "dout", dout, np.float32, shape=(B, T, C))
-    dev.check(op, "att", att, np.float32, shape=(B, NH, T, T))
+    qkv, NH, att = cache
     dqkv = dev.xp.empty_like(qkv)
-    if dqkv.size == 0:
-        return dqkv
-    threads, warps = 256, 4
-    sizes = _sizes(B, T, C, NH)
     datt = dev.xp.empty((B, NH, T, T), np.float32)
     dscores = dev.xp.empty((B, NH, T, T), np.float32)
-    dev.kernel("attention", "attention_backward_naive_datt_kernel")(
-        (blocks(datt.size, threads),), (threads,), (datt, dout, qkv) + sizes)
-    dev.kernel("attention", "attention_backward_naive_dv_kernel")(
-        (blocks(dout.size, threads),), (threads,), (dqkv, dout, att) + sizes)
-    rows = B * NH * T
+    sizes, rows = _sizes(B, T, C, NH), B * NH * T
+    dev.kernel("attention", "attention_backward_naive_datt_kernel")((blocks(datt.size, 256),), (256,),
+                                                                    (datt, dout, qkv) + sizes)
+    dev.kernel("attention", "attention_backward_naive_dv_kernel")((blocks(dout.size, 256),), (256,),
+                                                                  (dqkv, dout, att) + sizes)
     dev.kernel("attention", "softmax_backward_kernel")(
-        (blocks(rows, warps),), (32 * warps,), (dscores, datt, att, np.int32(rows), np.int32(T)))
-    dscores *= np.float32(1.0 / np.sqrt(hs))   # S = scale * Q K^T
-    dev.kernel("attention", "attention_backward_naive_dqk_kernel")(
-        (blocks(dout.size, threads),), (threads,), (dqkv, dscores, qkv) + sizes)
+        (blocks(rows, 4),), (32 * 4,), (dscores, datt, att, np.int32(rows), np.int32(T)))
+    dscores *= np.float32(1.0 / np.sqrt(C // NH))   # S = scale * Q K^T
+    dev.kernel("attention", "attention_backward_naive_dqk_kernel")((blocks(dout.size, 256),), (256,),
+                                                                   (dqkv, dscores, qkv) + sizes)
     return dqkv
 
 
-def attention_forward_flash(dev, qkv, n_head):
+def attention_forward_flash(dev, qkv, n_head, B, T, C):
     # qkv: (B, T, 3C) float32 -> out: (B, T, C), cache = (qkv, n_head, out, lse)
-    op = "attention_forward_flash"
-    B, T, C, NH, hs = _check_qkv(op, dev, qkv, n_head, flash=True)
+    NH = n_head
     out = dev.xp.empty((B, T, C), np.float32)
     lse = dev.xp.empty((B, NH, T), np.float32)
-    if out.size == 0:
-        return out, (qkv, NH, out, lse)
-    grid = B * NH * blocks(T, _flash_rows(hs))
-    dev.kernel("attention", f"attention_forward_flash_hs{hs}_kernel")(
-        (grid,), (FLASH_THREADS,), (out, lse, qkv) + _sizes(B, T, C, NH),
-        shared_mem=_flash_shared(hs, "forward"))
+    inst, block_q, shared, _, _ = _flash(C // NH)
+    dev.kernel("attention", f"attention_forward_flash_hs{inst}_kernel")(
+        (B * NH * blocks(T, block_q),), (FLASH_THREADS,), (out, lse, qkv) + _sizes(B, T, C, NH), shared_mem=shared)
     return out, (qkv, NH, out, lse)
 
 
-def attention_backward_flash(dev, dout, cache):
+def attention_backward_flash(dev, dout, cache, B, T, C):
     # dout: (B, T, C) float32 -> dqkv: (B, T, 3C)
-    op = "attention_backward_flash"
-    qkv, NH, out, lse = unpack_cache(op, cache, 4)
-    B, T, C, NH, hs = _check_qkv(op, dev, qkv, NH, flash=True)
-    dev.check(op, "dout", dout, np.float32, shape=(B, T, C))
-    dev.check(op, "out", out, np.float32, shape=(B, T, C))
-    dev.check(op, "lse", lse, np.float32, shape=(B, NH, T))
+    qkv, NH, out, lse = cache
     dqkv = dev.xp.empty_like(qkv)
-    if dqkv.size == 0:
-        return dqkv
-    sizes = _sizes(B, T, C, NH)
-    D = dev.xp.empty((B, NH, T), np.float32)
-    warps = 4
-    dev.kernel("attention", "attention_backward_flash_d_kernel")(
-        (blocks(B * T * NH, warps),), (32 * warps,), (D, dout, out) + sizes)
-    grid = B * NH * blocks(T, _flash_rows(hs))
-    dev.kernel("attention", f"attention_backward_flash_dq_hs{hs}_kernel")(
-        (grid,), (FLASH_THREADS,), (dqkv, dout, qkv, lse, D) + sizes, shared_mem=_flash_shared(hs, "dq"))
-    dev.kernel("attention", f"attention_backward_flash_dkv_hs{hs}_kernel")(
-        (grid,), (FLASH_THREADS,), (dqkv, dout, qkv, lse, D) + sizes, shared_mem=_flash_shared(hs, "dkv"))
+    D, sizes = dev.xp.empty((B, NH, T), np.float32), _sizes(B, T, C, NH)
+    dev.kernel("attention", "attention_backward_flash_d_kernel")((blocks(B * T * NH, 4),), (32 * 4,),
+                                                                 (D, dout, out) + sizes)   # a warp per row
+    inst, block_q, _, shared_dq, shared_dkv = _flash(C // NH)
+    grid, args = (B * NH * blocks(T, block_q),), (dqkv, dout, qkv, lse, D) + sizes
+    dev.kernel("attention", f"attention_backward_flash_dq_hs{inst}_kernel")(grid, (FLASH_THREADS,), args,
+                                                                           shared_mem=shared_dq)
+    dev.kernel("attention", f"attention_backward_flash_dkv_hs{inst}_kernel")(grid, (FLASH_THREADS,), args,
+                                                                            shared_mem=shared_dkv)
     return dqkv

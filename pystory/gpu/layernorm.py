@@ -1,10 +1,7 @@
-"""Launches for cuda/layernorm.cu (chapters 06 and 04), shared by the cuda and emu backends.
-The checks are in the declarations (pystory/layernorm.py)."""
+"""Launches of cuda/layernorm.cu (chapters 06 and 04) for the cuda and emu backends; checks: pystory/layernorm.py."""
 import numpy as np
 
 from pystory.gpu import blocks
-
-__all__ = ["layernorm_forward", "layernorm_backward"]
 
 WARPS = 4   # rows per block: one warp per row
 
@@ -15,10 +12,8 @@ def layernorm_forward(dev, x, w, b, eps, C):
     mean = dev.xp.empty(x.shape[:-1], dtype=np.float32)
     rstd = dev.xp.empty(x.shape[:-1], dtype=np.float32)
     N = x.size // C
-    if N:
-        dev.kernel("layernorm", "layernorm_forward_kernel")(
-            (blocks(N, WARPS),), (32 * WARPS,),
-            (out, mean, rstd, x, w, b, np.float32(eps), np.int32(N), np.int32(C)))
+    dev.kernel("layernorm", "layernorm_forward_kernel")(
+        (blocks(N, WARPS),), (32 * WARPS,), (out, mean, rstd, x, w, b, np.float32(eps), np.int32(N), np.int32(C)))
     return out, mean, rstd
 
 
@@ -28,10 +23,9 @@ def layernorm_backward(dev, dout, x, w, mean, rstd, C):
     dw = dev.xp.zeros(C, dtype=np.float32)
     db = dev.xp.zeros(C, dtype=np.float32)
     N = x.size // C
-    if N:
-        sizes = (np.int32(N), np.int32(C))
-        dev.kernel("layernorm", "layernorm_backward_kernel")((blocks(N, WARPS),), (32 * WARPS,),
-                                                             (dx, dout, x, w, mean, rstd) + sizes)
-        dev.kernel("layernorm", "layernorm_param_backward_kernel")((blocks(C, 256),), (256,),
-                                                                   (dw, db, dout, x, mean, rstd) + sizes)
+    sizes = (np.int32(N), np.int32(C))
+    dev.kernel("layernorm", "layernorm_backward_kernel")((blocks(N, WARPS),), (32 * WARPS,),
+                                                         (dx, dout, x, w, mean, rstd) + sizes)
+    dev.kernel("layernorm", "layernorm_param_backward_kernel")((blocks(C, 256),), (256,),
+                                                               (dw, db, dout, x, mean, rstd) + sizes)
     return dx, dw, db

@@ -1,12 +1,9 @@
-"""Launches for cuda/optim.cu (chapters 06 and 04), shared by the cuda and emu backends.
-The checks are in the declarations (pystory/optim.py)."""
+"""Launches of cuda/optim.cu (chapters 06 and 04) for the cuda and emu backends; checks: pystory/optim.py."""
 import math
 
 import numpy as np
 
 from pystory.gpu import blocks
-
-__all__ = ["adamw_update", "grad_norm", "scale_inplace", "clip_grad_norm"]
 
 NORM_THREADS = 256
 NORM_BLOCKS = 256   # a fixed grid: the partial sums, hence the norm, do not depend on timing
@@ -15,8 +12,6 @@ NORM_BLOCKS = 256   # a fixed grid: the partial sums, hence the norm, do not dep
 def adamw_update(dev, params, grads, m, v, step, lr, beta1, beta2, eps, weight_decay, decay_mask):
     # params, grads, m, v: (P,) float32 on the device; params, m, v updated in place -> None
     n = params.size
-    if n == 0:
-        return None
     bc1 = 1.0 - beta1 ** step   # bias corrections, the same for every parameter
     bc2 = 1.0 - beta2 ** step
     has_mask = decay_mask is not None
@@ -42,9 +37,7 @@ def grad_norm(dev, grads):
 
 def scale_inplace(dev, x, s):
     # x: (P,) float32, multiplied by s in place -> None
-    if x.size:
-        dev.kernel("optim", "scale_inplace_kernel")((blocks(x.size, 256),), (256,),
-                                                    (x, np.float32(s), np.int32(x.size)))
+    dev.kernel("optim", "scale_inplace_kernel")((blocks(x.size, 256),), (256,), (x, np.float32(s), np.int32(x.size)))
 
 
 def clip_grad_norm(dev, grads, max_norm):

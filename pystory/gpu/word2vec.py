@@ -1,17 +1,13 @@
-"""Launches for cuda/word2vec.cu (chapter 02), shared by the cuda and emu backends."""
+"""Launches of cuda/word2vec.cu (chapter 02) for the cuda and emu backends; checks: pystory/sgns.py."""
 import numpy as np
 
-from pystory.c.word2vec import check_sgns_args
 from pystory.gpu import blocks
-
-__all__ = ["sgns_step"]
 
 WARPS = 8  # pairs per block in sgns_grad_kernel
 
 
-def sgns_step(dev, w_in, w_out, centers, contexts, negatives, lr):
+def sgns_step(dev, w_in, w_out, centers, contexts, negatives, lr, B, K, D):
     # w_in, w_out: (V, D) float32, updated in place; centers, contexts: (B,); negatives: (B, K) -> mean loss
-    lr, V, B, K, D = check_sgns_args(dev.check, w_in, w_out, centers, contexts, negatives, lr, xp=dev.xp)
     if B == 0:
         return 0.0
     xp = dev.xp

@@ -1,71 +1,84 @@
 """Chapter 00 homework: what `make grade CH=00` checks.
 
-Each check yields (case name, thunk); a thunk raises when the learner's
-code disagrees with the NumPy reference. Inputs are filled with NaN-free
-random numbers; outputs start as NaN so that "did nothing" never passes.
+Each task's cases() lists its checks. A case's `run` calls your code (in a
+process of its own) and returns what it produced; the grader compares that
+with `expected`, the NumPy reference's answer, computed where your code
+never runs. Inputs are NaN-free random numbers; outputs start as NaN so
+that "did nothing" never passes.
 """
 import numpy as np
 
-from pystory.grading import Task, array_module
-from pystory.testing import assert_agree
+from pystory.grading import Case, Task, array_module, emu_schedule
 
 
-def check_rowsum_python(rowsum):
+def rowsum_python_cases():
     rng = np.random.default_rng(0)
+    cases = []
     for shape in [(1, 1), (3, 5), (0, 4), (64, 100)]:
         x = rng.standard_normal(shape).astype(np.float32)
-        yield f"shape {shape}", lambda x=x: assert_agree(np.asarray(rowsum(x)), x.sum(axis=1), name="rowsum")
+        cases.append(Case(f"shape {shape}", run=lambda rowsum, x=x: {"rowsum": rowsum(x)},
+                          expected=lambda x=x: {"rowsum": x.sum(axis=1)}))
     x64 = rng.standard_normal((4, 7))
-    yield "float64 input", lambda: assert_agree(np.asarray(rowsum(x64)), x64.sum(axis=1), name="rowsum")
+    cases.append(Case("float64 input keeps its dtype", run=lambda rowsum: {"rowsum": rowsum(x64)},
+                      expected=lambda: {"rowsum": x64.sum(axis=1)}, same_dtype=True))
+    return cases
 
 
-def check_axpy_c(c):
+def axpy_c_cases():
     rng = np.random.default_rng(1)
+    cases = []
     for n in [1, 7, 1000, 300_000]:
         x = rng.standard_normal(n).astype(np.float32)
         y = rng.standard_normal(n).astype(np.float32)
 
-        def case(x=x, y=y, n=n):
+        def run(c, x=x, y=y, n=n):
             out = np.full(n, np.nan, np.float32)
             c.fn(c.ptr(out), 0.5, c.ptr(x), c.ptr(y), n)
-            assert_agree(out, np.float32(0.5) * x + y, name="axpy")
-        yield f"n = {n}", case
+            return {"out": out}
+        cases.append(Case(f"n = {n}", run=run, expected=lambda x=x, y=y: {"out": np.float32(0.5) * x + y}))
+    return cases
 
 
-def check_rowsum_warp_cuda(module):
-    from pystory import emu
-    xp = array_module(module)
-    kernel = module.get_function("rowsum_warp_kernel")
+WARPS = 4  # rows per block: the block has 4 warps of 32 threads
+
+
+def rowsum_warp_cuda_cases():
     rng = np.random.default_rng(2)
-    warps = 4  # rows per block: the block has 4 warps of 32 threads
+    cases = []
+
+    def launch(module, x):
+        xp = array_module(module)
+        R, C = x.shape
+        out = xp.full(R, np.nan, np.float32)
+        module.get_function("rowsum_warp_kernel")(((R + WARPS - 1) // WARPS,), (32 * WARPS,),
+                                                  (out, xp.asarray(x), np.int32(R), np.int32(C)))
+        return {"out": out}
     for shape in [(1, 1), (5, 33), (9, 100), (3, 1000)]:
         x = rng.standard_normal(shape).astype(np.float32)
+        cases.append(Case(f"shape {shape}", run=lambda m, x=x: launch(m, x), expected=lambda x=x: {"out": x.sum(axis=1)}))
+    x = rng.standard_normal((6, 70)).astype(np.float32)
 
-        def case(x=x):
-            R, C = x.shape
-            out = xp.full(R, np.nan, np.float32)
-            kernel(((R + warps - 1) // warps,), (32 * warps,), (out, xp.asarray(x), np.int32(R), np.int32(C)))
-            assert_agree(out, x.sum(axis=1), name="rowsum_warp_kernel")
-        yield f"shape {shape}", case
-    if xp is np:
-        def reversed_order():
-            with emu.schedule("reverse"):
-                x = rng.standard_normal((6, 70)).astype(np.float32)
-                out = np.full(6, np.nan, np.float32)
-                kernel((2,), (32 * warps,), (out, x, np.int32(6), np.int32(70)))
-                assert_agree(out, x.sum(axis=1), name="rowsum_warp_kernel")
-        yield "threads scheduled in reverse order", reversed_order
+    def reversed_order(module, x=x):
+        with emu_schedule(module, "reverse"):
+            return launch(module, x)
+    cases.append(Case("threads scheduled in reverse order", run=reversed_order,
+                      expected=lambda x=x: {"out": x.sum(axis=1)}))
+    return cases
 
 
 TASKS = [
     Task(name="rowsum in NumPy", lang="python", stub="rowsum.py", symbol="rowsum",
-         reference="pystory/basics.py", check=check_rowsum_python, points=2,
-         hint="one NumPy call over axis 1; keep the input's dtype"),
+         reference="pystory/basics.py", cases=rowsum_python_cases, points=2,
+         hint="NumPy reduces along an axis for you: which axis runs along one row? An empty row sums to 0, "
+              "and the result keeps the input's dtype"),
     Task(name="axpy in C with OpenMP", lang="c", stub="axpy.c", symbol="axpy",
-         reference="csrc/basics.c", check=check_axpy_c, points=3,
+         reference="csrc/basics.c", cases=axpy_c_cases, points=3,
          cdecl="void axpy(float* out, float a, const float* x, const float* y, int n);",
-         hint="a for loop over i < n with `#pragma omp parallel for`"),
+         hint="every element is independent of the others, so one loop over the elements can be split across "
+              "cores by OpenMP's work-sharing directive; check the last index your loop touches"),
     Task(name="rowsum_warp_kernel in CUDA", lang="cuda", stub="rowsum_warp.cu", symbol="rowsum_warp_kernel",
-         reference="cuda/basics.cu", check=check_rowsum_warp_cuda, points=5,
-         hint="each lane sums columns lane, lane+32, ...; then __shfl_down_sync with offsets 16, 8, 4, 2, 1"),
+         reference="cuda/basics.cu", cases=rowsum_warp_cuda_cases, points=5,
+         hint="first work out which row each warp owns and leave when that row does not exist; after the loop "
+              "every lane holds part of the sum: combine them so that each step halves the lanes that matter, "
+              "until lane 0 holds the total"),
 ]

@@ -10,8 +10,8 @@ The heart of BPE training: how often is every pair of adjacent tokens seen?
 
 Pairs never cross words. Overlaps count: the word [7, 7, 7] holds (7, 7) twice.
 Hint: the pair at position i is (ids[i], ids[i+1]); it is inside a word
-unless i is a word's last position. np.bincount with weights= and
-minlength= V * V does the histogram in one call.
+unless i is a word's last position. Give every pair one integer key, and
+one weighted histogram call of NumPy's counts them all.
 See chapters/01_tokenizer/README.md, "Counting pairs". Check: make grade CH=01
 """
 import numpy as np

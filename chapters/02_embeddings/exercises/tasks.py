@@ -1,12 +1,14 @@
 """Chapter 02 homework: what `make grade CH=02` checks.
 
-Each check yields (case name, thunk); a thunk raises when the learner's code
-disagrees with the NumPy reference (pystory/embedding.py, pystory/philox.py).
+Each task's cases() lists its checks. A case's `run` calls your code (in a
+process of its own) and returns what it produced; the grader compares that
+with `expected`, from the NumPy reference (pystory/embedding.py,
+pystory/philox.py) or Random123's known answers, computed where your code
+never runs.
 """
 import numpy as np
 
-from pystory.grading import Task, array_module
-from pystory.testing import assert_agree
+from pystory.grading import Case, Task, array_module, emu_schedule
 
 # Random123's known answers for Philox-4x32-10: (counter, key) -> output.
 KAT = [
@@ -23,77 +25,90 @@ def scatter_add(ids, dout, vocab):
     return dtable
 
 
-def check_embedding_backward_python(embedding_backward):
+def embedding_backward_python_cases():
     rng = np.random.default_rng(0)
+    cases = []
     for shape, V, C in [((5,), 8, 3), ((2, 7), 4, 16), ((0,), 3, 2)]:
         ids = rng.integers(0, V, shape).astype(np.int32)
         dout = rng.standard_normal(shape + (C,)).astype(np.float32)
-        yield f"ids {shape}, V={V}, C={C}", lambda ids=ids, dout=dout, V=V: assert_agree(
-            np.asarray(embedding_backward(ids, dout, V)), scatter_add(ids, dout, V), name="dtable")
+        cases.append(Case(f"ids {shape}, V={V}, C={C}",
+                          run=lambda fn, ids=ids, dout=dout, V=V: {"dtable": fn(ids, dout, V)},
+                          expected=lambda ids=ids, dout=dout, V=V: {"dtable": scatter_add(ids, dout, V)}))
     ids = np.array([2, 2, 2, 0], np.int32)
     dout = np.array([[1.0], [2.0], [4.0], [8.0]], np.float32)
-    yield "a repeated id sums all its gradients", lambda: assert_agree(
-        np.asarray(embedding_backward(ids, dout, 3)), np.array([[8], [0], [7]], np.float32), name="dtable")
+    cases.append(Case("a repeated id sums all its gradients", run=lambda fn: {"dtable": fn(ids, dout, 3)},
+                      expected=lambda: {"dtable": np.array([[8], [0], [7]], np.float32)}))
+    ids64 = np.array([0, 1, 1, 3], np.int32)
     d64 = rng.standard_normal((4, 2))
-    yield "float64 dout keeps its dtype", lambda: assert_agree(
-        np.asarray(embedding_backward(np.array([0, 1, 1, 3], np.int32), d64, 4)),
-        scatter_add(np.array([0, 1, 1, 3]), d64, 4), name="dtable")
+    cases.append(Case("float64 dout keeps its dtype", run=lambda fn: {"dtable": fn(ids64, d64, 4)},
+                      expected=lambda: {"dtable": scatter_add(ids64, d64, 4)}, same_dtype=True))
+    return cases
 
 
-def check_philox_round_c(c):
-    for ctr, key, expected in KAT:
-        def case(ctr=ctr, key=key, expected=expected):
-            out = np.zeros(4, np.uint32)
-            c.fn(c.ptr(out), c.ptr(np.array(ctr, np.uint32)), c.ptr(np.array(key, np.uint32)), 1)
-            assert_agree(out, np.array(expected, np.uint32), name="philox4x32_10")
-        yield f"Random123 known answer, counter {ctr[0]:#010x}...", case
+def philox_round_c_cases():
+    cases = []
+
+    def run(c, ctr, key):
+        out = np.zeros(ctr.shape, np.uint32)
+        c.fn(c.ptr(out), c.ptr(ctr), c.ptr(key), ctr.shape[0])
+        return {"philox4x32_10": out}
+    for ctr, key, want in KAT:
+        ctr, key = np.array([ctr], np.uint32), np.array([key], np.uint32)
+        cases.append(Case(f"Random123 known answer, counter {int(ctr[0, 0]):#010x}...",
+                          run=lambda c, ctr=ctr, key=key: run(c, ctr, key),
+                          expected=lambda want=want: {"philox4x32_10": np.array([want], np.uint32)}))
+    rng = np.random.default_rng(1)
+    ctr = rng.integers(0, 2**32, (500, 4), dtype=np.uint64).astype(np.uint32)
+    key = rng.integers(0, 2**32, (500, 2), dtype=np.uint64).astype(np.uint32)
 
     def many():
         from pystory.philox import philox4x32_10
-        rng = np.random.default_rng(1)
-        ctr = rng.integers(0, 2**32, (500, 4), dtype=np.uint64).astype(np.uint32)
-        key = rng.integers(0, 2**32, (500, 2), dtype=np.uint64).astype(np.uint32)
-        out = np.zeros((500, 4), np.uint32)
-        c.fn(c.ptr(out), c.ptr(ctr), c.ptr(key), 500)
-        assert_agree(out, philox4x32_10(ctr, key), name="philox4x32_10")
-    yield "500 random counters and keys", many
+        return {"philox4x32_10": philox4x32_10(ctr, key)}
+    cases.append(Case("500 random counters and keys", run=lambda c: run(c, ctr, key), expected=many))
+    return cases
 
 
-def check_atomic_scatter_cuda(module):
-    xp = array_module(module)
-    kernel = module.get_function("embedding_backward_atomic_kernel")
+def atomic_scatter_cuda_cases():
     rng = np.random.default_rng(2)
+    cases = []
+
+    def launch(module, ids, dout, V):
+        xp = array_module(module)
+        N, C = dout.shape
+        dtable = xp.zeros((V, C), np.float32)
+        module.get_function("embedding_backward_atomic_kernel")(
+            ((N * C + 255) // 256,), (256,), (dtable, xp.asarray(ids), xp.asarray(dout), np.int32(N), np.int32(C)))
+        return {"dtable": dtable}
     for N, V, C in [(1, 1, 1), (37, 5, 9), (64, 3, 70)]:      # few ids: many collisions
         ids = rng.integers(0, V, N).astype(np.int32)
         dout = rng.standard_normal((N, C)).astype(np.float32)
+        cases.append(Case(f"N={N}, V={V}, C={C}", run=lambda m, ids=ids, dout=dout, V=V: launch(m, ids, dout, V),
+                          expected=lambda ids=ids, dout=dout, V=V: {"dtable": scatter_add(ids, dout, V)}))
+    ids = rng.integers(0, 4, 50).astype(np.int32)
+    dout = rng.standard_normal((50, 40)).astype(np.float32)
 
-        def case(ids=ids, dout=dout, N=N, V=V, C=C):
-            dtable = xp.zeros((V, C), np.float32)
-            kernel(((N * C + 255) // 256,), (256,), (dtable, xp.asarray(ids), xp.asarray(dout), np.int32(N), np.int32(C)))
-            assert_agree(dtable, scatter_add(ids, dout, V), name="embedding_backward_atomic_kernel")
-        yield f"N={N}, V={V}, C={C}", case
-    if xp is np:
-        from pystory import emu
-
-        def shuffled():
-            ids = rng.integers(0, 4, 50).astype(np.int32)
-            dout = rng.standard_normal((50, 40)).astype(np.float32)
-            with emu.schedule("shuffle", seed=7):
-                dtable = np.zeros((4, 40), np.float32)
-                kernel(((50 * 40 + 255) // 256,), (256,), (dtable, ids, dout, np.int32(50), np.int32(40)))
-            assert_agree(dtable, scatter_add(ids, dout, 4), name="embedding_backward_atomic_kernel")
-        yield "threads scheduled in a shuffled order", shuffled
+    def shuffled(module):
+        with emu_schedule(module, "shuffle:7"):
+            return launch(module, ids, dout, 4)
+    cases.append(Case("threads scheduled in a shuffled order", run=shuffled,
+                      expected=lambda: {"dtable": scatter_add(ids, dout, 4)}))
+    return cases
 
 
 TASKS = [
     Task(name="embedding_backward in NumPy", lang="python", stub="embedding_backward.py",
-         symbol="embedding_backward", reference="pystory/embedding.py", check=check_embedding_backward_python,
-         points=3, hint="np.zeros((vocab, C)), then np.add.at over ids.reshape(-1) and dout.reshape(-1, C)"),
+         symbol="embedding_backward", reference="pystory/embedding.py", cases=embedding_backward_python_cases,
+         points=3, hint="fancy-index assignment keeps one write per repeated index; NumPy has an unbuffered "
+                        "variant of the addition ufunc for exactly this (look at the methods every ufunc has); "
+                        "flatten ids and dout to one token axis first, and keep dout's dtype"),
     Task(name="the Philox round in C", lang="c", stub="philox.c", symbol="philox4x32_10",
-         reference="csrc/philox.c", check=check_philox_round_c, points=3,
+         reference="csrc/philox.c", cases=philox_round_c_cases, points=3,
          cdecl="void philox4x32_10(uint32_t* out, const uint32_t* ctr, const uint32_t* key, int n);",
-         hint="uint64_t p = (uint64_t)0xD2511F53u * x[0]; hi = p >> 32, lo = (uint32_t)p"),
+         hint="a 32x32-bit product needs 64 bits: widen one factor before multiplying, then split the result "
+              "with a shift and a cast; compute all four new words from the old ones before storing any"),
     Task(name="embedding_backward_atomic_kernel in CUDA", lang="cuda", stub="embedding_backward_atomic.cu",
-         symbol="embedding_backward_atomic_kernel", reference="cuda/embedding.cu", check=check_atomic_scatter_cuda,
-         points=4, hint="if (e < N * C) atomicAdd(&dtable[ids[e / C] * C + e % C], dout[e]);"),
+         symbol="embedding_backward_atomic_kernel", reference="cuda/embedding.cu", cases=atomic_scatter_cuda_cases,
+         points=4, hint="decode the thread's element number into a token and a channel, skip threads past the "
+                        "last element, and find the table row through ids; two tokens with the same id add to "
+                        "the same float at the same time"),
 ]

@@ -7,8 +7,9 @@ and returned mean and rstd. Given dout = d loss / d out, return
     dw: (C,)       sum over all rows of dout * xhat
     db: (C,)       sum over all rows of dout
 Any number of leading axes; float32 or float64 (keep the dtype).
-Hint: with g = dout * w, dx = rstd * (g - mean_c(g) - xhat * mean_c(g * xhat)).
-Derive it (section 2 of chapters/06_transformer/README.md), don't just copy it.
+Hint: call g the gradient reaching xhat. x moves xhat directly, and through
+mean and through rstd, so dx has three terms; two of them are means over
+the C channels. Derive it (section 2 of chapters/06_transformer/README.md).
 Check your work: make grade CH=06
 """
 import numpy as np

@@ -1,0 +1,167 @@
+"""Chapter 07: distillation — a smaller student learns from the teacher's whole distribution.
+
+    python -m pystory distill --corpus data/storyworld --width 0.5 --alpha 0.5 --temperature 2 --out runs/distill
+    python -m pystory distill ... --alpha 0        (the same student on the data alone, for comparison)
+
+The data says only which token came next; the teacher says how likely every
+token was (Hinton et al., 2015). The student minimises a mix:
+
+    loss = (1 - alpha) * CE(z_s, y) + alpha * T^2 * KL(p_t || p_s)
+    p_t = softmax(z_t / T),  p_s = softmax(z_s / T)
+
+T > 1 softens both distributions, so the teacher's "dark knowledge" (that
+"Tom" is a likely name even where "Lily" came next) carries weight; the T^2
+keeps the gradient's size independent of T. The gradient with respect to
+the student's logits, per position (N positions in the batch):
+
+    d/dz_s [T^2 KL(p_t || p_s)] = T * (p_s - p_t)
+    d loss / d z_s = ((1 - alpha) * (softmax(z_s) - onehot(y)) + alpha * T * (p_s - p_t)) / N
+
+`soft_cross_entropy` below computes the KL term and its gradient with the
+backend's array library (NumPy or CuPy) on the logits both models return;
+the rest of the step is the chapter 06 training loop, unchanged.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+
+import numpy as np
+
+from pystory.gpt import GPT
+from pystory.train import Trainer
+
+__all__ = ["soft_cross_entropy", "student_config", "DistillTrainer", "main"]
+
+
+def soft_cross_entropy(xp, logits, teacher_logits, temperature):
+    """(mean over rows of T^2 KL(p_t || p_s), d/d logits of it), logits: (N, V) student, teacher."""
+    T = float(temperature)
+    N = logits.shape[0]
+    zs = logits.astype(np.float64) / T
+    zt = teacher_logits.astype(np.float64) / T
+    zs = zs - zs.max(axis=1, keepdims=True)
+    zt = zt - zt.max(axis=1, keepdims=True)
+    log_ps = zs - xp.log(xp.exp(zs).sum(axis=1, keepdims=True))      # log softmax, stable
+    log_pt = zt - xp.log(xp.exp(zt).sum(axis=1, keepdims=True))
+    pt, ps = xp.exp(log_pt), xp.exp(log_ps)
+    kl = (pt * (log_pt - log_ps)).sum(axis=1)                           # (N,)
+    loss = float(T * T * kl.mean())
+    grad = (T * (ps - pt) / N).astype(np.float32)                        # (N, V)
+    return loss, grad
+
+
+def student_config(teacher_cfg, width=0.5):
+    """The teacher's shape with n_embd scaled by `width` (heads kept, so head size shrinks too)."""
+    C = max(teacher_cfg.n_head, int(round(teacher_cfg.n_embd * width / teacher_cfg.n_head)) * teacher_cfg.n_head)
+    return dataclasses.replace(teacher_cfg, n_embd=C)
+
+
+class DistillTrainer(Trainer):
+    """The chapter 06 Trainer, with the loss of the module docstring (alpha = 0: the data alone)."""
+
+    def __init__(self, model, teacher, loader, tc, alpha=0.5, temperature=2.0, **kw):
+        super().__init__(model, loader, tc, **kw)
+        self.teacher, self.alpha, self.temperature = teacher, float(alpha), float(temperature)
+
+    def train_step(self):
+        import math
+        model, be, tc = self.model, self.model.be, self.tc
+        w = self.loader.next_batch()                                     # (B, T+1)
+        x, y = be.asarray(w[:, :-1]), be.asarray(w[:, 1:])
+        logits, ce = model.forward(x, y)                                 # acts["dlogits"]: the CE gradient
+        loss = ce
+        if self.alpha > 0:
+            zt, _ = self.teacher.forward(x)
+            self.teacher.acts = None
+            B, T, V = logits.shape
+            kl, dkl = soft_cross_entropy(be.xp, logits.reshape(B * T, V), zt.reshape(B * T, V), self.temperature)
+            a = self.alpha
+            model.acts["dlogits"] = ((1 - a) * model.acts["dlogits"] + a * dkl.reshape(B, T, V)).astype(np.float32)
+            loss = (1 - a) * ce + a * kl
+        if not math.isfinite(loss):
+            self._diverged("loss", loss)
+        model.zero_grad()
+        model.backward()
+        norm = be.clip_grad_norm(model.grads, tc.grad_clip) if tc.grad_clip > 0 else be.grad_norm(model.grads)
+        if not math.isfinite(norm):
+            self._diverged("gradient norm", norm)
+        self.step += 1
+        from pystory.train import lr_at
+        model.update(lr_at(self.step, tc), self.step, weight_decay=tc.weight_decay)
+        return loss, norm
+
+
+def main(argv=None):
+    import pystory
+    from pystory.checkpoint import CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer
+    from pystory.data.loader import BatchLoader
+    from pystory.gpt_cli import SHIPPED_MODEL, prepare_shards
+    from pystory.product_cli import Parser, existing_file, fail, float_in, int_in
+    from pystory.train import TrainConfig, TrainingDiverged, log_to, token_byte_lengths
+    p = Parser("python -m pystory distill", description="Train a narrower student on a teacher's soft targets.")
+    p.add_argument("--teacher", type=existing_file, default=SHIPPED_MODEL)
+    p.add_argument("--corpus", default="data/storyworld", help="as for train (folder, shards or one text file)")
+    p.add_argument("--width", type=float_in(0, 1, lo_open=True), default=0.5, help="student n_embd / teacher's")
+    p.add_argument("--alpha", type=float_in(0, 1), default=0.5, help="weight of the teacher's term (0: data only)")
+    p.add_argument("--temperature", type=float_in(0, 100, lo_open=True), default=2.0)
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
+    p.add_argument("--steps", type=int_in(1, 10**7), default=1500)
+    p.add_argument("--batch-size", type=int_in(1, 4096), default=8)
+    p.add_argument("--lr", type=float_in(0, 1, lo_open=True), default=2e-3)
+    p.add_argument("--warmup", type=int_in(0, 10**7), default=100)
+    p.add_argument("--eval-every", type=int_in(0, 10**7), default=250)
+    p.add_argument("--eval-batches", type=int_in(1, 10**6), default=20)
+    p.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0)
+    p.add_argument("--out", default="runs/distill")
+    p.add_argument("--resume", action="store_true")
+    args = p.parse_args(argv)
+    try:
+        be = pystory.backend(args.backend)
+        tk = load_checkpoint(args.teacher)
+        if tk.kind != "float":
+            return fail("distill", f"{args.teacher} is a {tk.kind} checkpoint; the teacher must be a float model")
+        tok = load_tokenizer_of(tk)
+        os.makedirs(args.out, exist_ok=True)
+        tdir = os.path.dirname(os.path.abspath(args.teacher))
+        tok_name = place_tokenizer("byte" if tk.tokenizer == "byte" else os.path.join(tdir, tk.tokenizer), args.out)
+        data = prepare_shards(args.corpus, tok, args.out)
+        T = tk.config.block_size
+        loader = BatchLoader(data, args.batch_size, T, seed=args.seed, split="train", expected_vocab=tok.vocab_size)
+        val = BatchLoader(data, args.batch_size, T, seed=args.seed, split="val", expected_vocab=tok.vocab_size)
+    except pystory.BackendUnavailable as e:
+        return fail("distill", e)
+    except (CheckpointError, OSError, ValueError) as e:
+        return fail("distill", e)
+    teacher = GPT(tk.config, be)
+    teacher.load_params(tk.params)
+    cfg = student_config(tk.config, args.width)
+    student = GPT(cfg, be).init_weights(seed=args.seed)
+    tc = TrainConfig(steps=args.steps, batch_size=args.batch_size, seq_len=T, lr=args.lr, warmup=args.warmup,
+                     eval_every=args.eval_every, eval_batches=args.eval_batches, ckpt_every=args.eval_every,
+                     seed=args.seed, out_dir=args.out)
+    trainer = DistillTrainer(student, teacher, loader, tc, alpha=args.alpha, temperature=args.temperature,
+                             val_loader=val, tokenizer=tok_name, byte_lengths=token_byte_lengths(tok),
+                             log=log_to(sys.stdout))
+    if args.resume:
+        try:
+            ck = trainer.resume(trainer.ckpt_path)
+        except (CheckpointError, ValueError) as e:
+            return fail("distill --resume", e)
+        print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
+    print(f"student {cfg} ({student.num_params:,} parameters) from teacher {tk.config} "
+          f"({teacher.num_params:,}); alpha {args.alpha:g}, temperature {args.temperature:g}", flush=True)
+    t0 = time.perf_counter()
+    try:
+        trainer.run()
+    except TrainingDiverged as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(f"trained {tc.steps} steps in {time.perf_counter() - t0:.0f} s; checkpoint {trainer.ckpt_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -130,7 +130,9 @@ def reparameterize_cuda_cases():
 TASKS = [
     Task(name="Gaussian KL backward in NumPy", lang="python", stub="gaussian_kl_backward.py",
          symbol="gaussian_kl_backward", reference="pystory/latent.py", cases=gaussian_kl_backward_cases, points=2,
-         hint="d/dmu of mu^2 / 2, and d/dlogvar of (exp(logvar) - logvar) / 2; then multiply by dkl"),
+         hint="each KL value depends on one mean and one log-variance only: differentiate half the square of the "
+              "mean, and half of the exponential of the log-variance minus the log-variance itself, by hand; "
+              "the chain rule then multiplies each by the incoming gradient"),
     Task(name="GRU cell forward in C", lang="c", stub="gru_cell.c", symbol="gru_cell_forward",
          reference="csrc/gru_cell.c", cases=gru_cell_c_cases, points=4,
          cdecl="void gru_cell_forward(float* h_new, const float* x, const float* h, const float* w_ih, "
@@ -139,6 +141,7 @@ TASKS = [
     Task(name="fused reparameterize kernel in CUDA", lang="cuda", stub="reparameterize.cu",
          symbol="reparameterize_forward_kernel", reference="cuda/latent.cu", cases=reparameterize_cuda_cases,
          points=4,
-         hint="rebuild the 64-bit offset from its halves; b = offset / 4 + t; two box_muller calls give the "
-              "four normals of the block; skip the words outside [offset, offset + n)"),
+         hint="rebuild the 64-bit seed and offset from their halves; the thread's stream block comes from the "
+              "offset and the thread's global index; two Box-Muller calls give the four normals of the block; "
+              "write only the words that fall inside this call's range"),
 ]

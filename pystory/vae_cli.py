@@ -6,15 +6,14 @@
     python -m pystory vae train --kl-schedule linear --word-dropout 0.3 --free-bits 0.1 --out runs/vae
     python -m pystory vae eval --model runs/vae/model.ckpt --k 100
 
-A user's mistake (a bad number, a missing file, a broken checkpoint) is one
-line on stderr and exit code 2, never a traceback.
+Arguments go through pystory/cli_args.py like every command: a user's mistake
+(a bad number, a missing file, a broken checkpoint) is one line on stderr and
+exit code 2, Ctrl-C is one line and exit code 130, never a traceback.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
-import math
 import os
 import sys
 import time
@@ -24,6 +23,7 @@ import numpy as np
 import pystory
 from pystory.common import BackendUnavailable
 from pystory.checkpoint import CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer
+from pystory.cli_args import SEED, Float, Int, OutDir, OutFile, Parser, Path, Tokenizer, UserError, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIPPED_MODEL = os.path.join(HERE, "models", "vae.ckpt")
@@ -32,40 +32,8 @@ SHIPPED_MODEL = os.path.join(HERE, "models", "vae.ckpt")
 SHIPPED_TOKENIZER = os.path.join(HERE, "models", "vae.bpe")
 
 
-class UserError(Exception):
-    """A mistake on the command line or in a file: printed as one line, exit code 2."""
-
-
-# --- argument types: each refuses a bad value with a one-line argparse error -----------------
-
-def _int_in(lo, hi=None):
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if v < lo or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"must be in [{lo}, {hi if hi is not None else 'inf'}], got {v}")
-        return v
-    return parse
-
-
-def _float_in(lo, hi=None, lo_open=False):
-    def parse(text):
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not math.isfinite(v) or v < lo or (lo_open and v == lo) or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(
-                f"must be in {'(' if lo_open else '['}{lo}, {hi if hi is not None else 'inf'}], got {text}")
-        return v
-    return parse
-
-
 def _parser(prog, description):
-    return argparse.ArgumentParser(prog=f"python -m pystory vae {prog}", description=description,
-                                   formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    return Parser(f"python -m pystory vae {prog}", description=description)
 
 
 def _backend(name):
@@ -86,19 +54,20 @@ def load_vae(path, backend="c", tokenizer=None):
 
 
 def _model_args(p):
-    p.add_argument("--model", default=SHIPPED_MODEL, help="a VAE checkpoint (default: the shipped one)")
-    p.add_argument("--tokenizer", default=None, help="its tokenizer file, if not the one beside the checkpoint")
+    p.add_argument("--model", type=Path("file"), default=SHIPPED_MODEL, help="a VAE checkpoint")
+    p.add_argument("--tokenizer", type=Tokenizer, default=None,
+                   help="its tokenizer file, if not the one beside the checkpoint")
     p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
 
 
 def _encode_sentence(tok, text, max_len):
     ids = np.asarray(tok.encode(text), np.int32)
     if ids.size == 0:
-        raise UserError("vae: an empty sentence cannot be encoded")
+        raise UserError("an empty sentence cannot be encoded")
     if ids.size > max_len:
-        raise UserError(f"vae: {text[:40]!r}... is {ids.size} tokens; the VAE reads sentences of at most {max_len}")
+        raise UserError(f"{text[:40]!r}... is {ids.size} tokens; the VAE reads sentences of at most {max_len}")
     if (ids == tok.eot_id).any():
-        raise UserError("vae: a sentence may not contain <|endoftext|>")
+        raise UserError("a sentence may not contain <|endoftext|>")
     return ids
 
 
@@ -110,7 +79,7 @@ def _posterior(model, tok, texts):
     """mu, logvar (n, Z) of q(z | x) for the sentences `texts`."""
     from pystory.data.sentences import MAX_LEN, make_batch
     if model.cfg.is_lm:
-        raise UserError("vae: this checkpoint is a language model (no latent code); use a VAE checkpoint")
+        raise UserError("this checkpoint is a language model (no latent code); use a VAE checkpoint")
     batch = make_batch([_encode_sentence(tok, t, MAX_LEN) for t in texts], tok.eot_id)
     mu, logvar = model.encode(model.be.asarray(batch["enc"]), batch["enc_len"])
     return model.be.to_numpy(mu), model.be.to_numpy(logvar)
@@ -136,31 +105,32 @@ def train_parser():
     from pystory.vae_train import SCHEDULES
     p = _parser("train", "Train the sentence VAE (or, with --lm, a GRU language model of the same size).")
     p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
-    p.add_argument("--corpus", default=None, help="a TinyStories-format file (default: storyworld stories)")
-    p.add_argument("--stories", type=_int_in(3), default=6000, help="storyworld stories for the training split")
-    p.add_argument("--tokenizer", default=SHIPPED_TOKENIZER, help="a BPE merges file")
+    p.add_argument("--corpus", type=Path("file"), default=None,
+                   help="a TinyStories-format file (default: storyworld stories)")
+    p.add_argument("--stories", type=Int(3), default=6000, help="storyworld stories for the training split")
+    p.add_argument("--tokenizer", type=Tokenizer, default=SHIPPED_TOKENIZER, help="a BPE merges file, or byte")
     p.add_argument("--config", default="small", choices=sorted(PRESETS), help="model size")
-    p.add_argument("--latent", type=_int_in(0), default=None, help="latent dimensions (overrides the config)")
+    p.add_argument("--latent", type=Int(0), default=None, help="latent dimensions (overrides the config)")
     p.add_argument("--lm", action="store_true", help="a GRU language model: no encoder, no code")
-    p.add_argument("--steps", type=_int_in(1), default=2000)
-    p.add_argument("--batch-size", type=_int_in(1, 4096), default=64)
-    p.add_argument("--lr", type=_float_in(0, lo_open=True), default=1e-3)
-    p.add_argument("--grad-clip", type=_float_in(0), default=5.0, help="0: off")
+    p.add_argument("--steps", type=Int(1), default=2000)
+    p.add_argument("--batch-size", type=Int(1, 4096), default=64)
+    p.add_argument("--lr", type=Float(0, lo_open=True), default=1e-3)
+    p.add_argument("--grad-clip", type=Float(0), default=5.0, help="0: off")
     p.add_argument("--kl-schedule", default="none", choices=SCHEDULES)
-    p.add_argument("--kl-warmup", type=_int_in(1), default=1000, help="steps to beta = 1 (linear, sigmoid)")
-    p.add_argument("--kl-cycles", type=_int_in(1), default=4, help="M, cycles (cyclical)")
-    p.add_argument("--kl-ratio", type=_float_in(0, 1, lo_open=True), default=0.5,
+    p.add_argument("--kl-warmup", type=Int(1), default=1000, help="steps to beta = 1 (linear, sigmoid)")
+    p.add_argument("--kl-cycles", type=Int(1), default=4, help="M, cycles (cyclical)")
+    p.add_argument("--kl-ratio", type=Float(0, 1, lo_open=True), default=0.5,
                    help="R, the part of a cycle in which beta rises (cyclical)")
-    p.add_argument("--free-bits", type=_float_in(0), default=0.0, help="lambda, nats per latent dimension")
-    p.add_argument("--word-dropout", type=_float_in(0, 1), default=0.0, help="p, UNK rate of decoder inputs")
-    p.add_argument("--ae-steps", type=_int_in(0), default=0,
+    p.add_argument("--free-bits", type=Float(0), default=0.0, help="lambda, nats per latent dimension")
+    p.add_argument("--word-dropout", type=Float(0, 1), default=0.0, help="p, UNK rate of decoder inputs")
+    p.add_argument("--ae-steps", type=Int(0), default=0,
                    help="autoencoder pre-training steps (beta = 0), then the decoder is reset")
-    p.add_argument("--eval-every", type=_int_in(0), default=500)
-    p.add_argument("--ckpt-every", type=_int_in(0), default=500)
-    p.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0)
-    p.add_argument("--out", default="runs/vae", help="folder for the checkpoint and the tokenizer copy")
+    p.add_argument("--eval-every", type=Int(0), default=500)
+    p.add_argument("--ckpt-every", type=Int(0), default=500)
+    p.add_argument("--seed", type=Int(0, 2**32 - 1), default=0)
+    p.add_argument("--out", type=OutDir, default="runs/vae", help="folder for the checkpoint and the tokenizer copy")
     p.add_argument("--resume", action="store_true", help="continue from OUT/model.ckpt exactly")
-    p.add_argument("--ship", default=None, metavar="FILE",
+    p.add_argument("--ship", type=OutFile, default=None, metavar="FILE",
                    help="at the end, also write a float16 copy without optimizer state")
     return p
 
@@ -168,7 +138,7 @@ def train_parser():
 def _train_config(args):
     from pystory.vae_train import VAETrainConfig
     if args.ae_steps >= args.steps:
-        raise UserError(f"vae train: --ae-steps {args.ae_steps} must be below --steps {args.steps}")
+        raise UserError(f"--ae-steps {args.ae_steps} must be below --steps {args.steps}")
     return VAETrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, grad_clip=args.grad_clip,
                           kl_schedule=args.kl_schedule, kl_warmup=args.kl_warmup, kl_cycles=args.kl_cycles,
                           kl_ratio=args.kl_ratio, free_bits=args.free_bits, word_dropout=args.word_dropout,
@@ -188,7 +158,7 @@ def train_main(argv):
     try:
         tok = load_tokenizer(args.tokenizer)
     except (OSError, ValueError) as e:
-        raise UserError(f"vae train: --tokenizer: {e}") from None
+        raise UserError(f"--tokenizer {args.tokenizer}: {e}") from None
     sizes = dict(PRESETS[args.config])
     if args.latent is not None:
         sizes["n_latent"] = args.latent
@@ -198,7 +168,7 @@ def train_main(argv):
     try:
         splits = load_splits(tok, corpus=args.corpus, n_stories=args.stories, seed=args.seed)
     except (OSError, ValueError) as e:
-        raise UserError(f"vae train: {e}") from None
+        raise UserError(str(e)) from None
     try:
         with folder_lock(args.out):
             tok_name = place_tokenizer(args.tokenizer, args.out)
@@ -210,7 +180,7 @@ def train_main(argv):
                 try:
                     ck = trainer.resume(trainer.ckpt_path)
                 except (CheckpointError, ValueError) as e:
-                    raise UserError(f"vae train --resume: {e}") from None
+                    raise UserError(f"--resume: {e}") from None
                 print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
             kind = "GRU language model" if cfg.is_lm else "VAE"
             print(f"{kind}: {model.num_params:,} parameters {cfg} on backend {be.name}; "
@@ -230,7 +200,7 @@ def train_main(argv):
             if args.ship:
                 ship(trainer, args.ship, os.path.join(args.out, tok_name))
     except FolderLocked as e:
-        raise UserError(f"vae train: {e}") from None
+        raise UserError(str(e)) from None
     return 0
 
 
@@ -252,19 +222,20 @@ def eval_main(argv):
     from pystory.vae_eval import evaluate
     p = _parser("eval", "IW-NLL, perplexity, KL, mutual information, active units, reconstruction accuracy.")
     _model_args(p)
-    p.add_argument("--corpus", default=None, help="a TinyStories-format file (default: storyworld)")
-    p.add_argument("--stories", type=_int_in(3), default=6000, help="storyworld stories of the training split")
-    p.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0, help="the data seed the model was trained with")
+    p.add_argument("--corpus", type=Path("file"), default=None,
+                   help="a TinyStories-format file (default: storyworld)")
+    p.add_argument("--stories", type=Int(3), default=6000, help="storyworld stories of the training split")
+    p.add_argument("--seed", type=Int(0, 2**32 - 1), default=0, help="the data seed the model was trained with")
     p.add_argument("--split", default="test", choices=("val", "test"))
-    p.add_argument("--n", type=_int_in(2), default=500, help="sentences to evaluate")
-    p.add_argument("--k", type=_int_in(1), default=100, help="importance samples per sentence")
-    p.add_argument("--json", default=None, help="also write the numbers to this file")
+    p.add_argument("--n", type=Int(2), default=500, help="sentences to evaluate")
+    p.add_argument("--k", type=Int(1), default=100, help="importance samples per sentence")
+    p.add_argument("--json", type=OutFile, default=None, help="also write the numbers to this file")
     args = p.parse_args(argv)
     model, tok, ck = _load(args)
     try:
         splits = load_splits(tok, corpus=args.corpus, n_stories=args.stories, seed=args.seed)
     except (OSError, ValueError) as e:
-        raise UserError(f"vae eval: {e}") from None
+        raise UserError(str(e)) from None
     sents = splits[args.split].subset(args.n)
     r = evaluate(model, sents, k=args.k, log=lambda m: print(m, file=sys.stderr, flush=True))
     print(f"{args.model} (step {ck.step}, {model.num_params:,} params) on {r['sentences']} {args.split} "
@@ -282,7 +253,7 @@ def _load(args):
     try:
         return load_vae(args.model, args.backend, args.tokenizer)
     except (CheckpointError, OSError, ValueError) as e:
-        raise UserError(f"vae: {e}") from None
+        raise UserError(str(e)) from None
 
 
 # --- sample, reconstruct, interpolate ---------------------------------------------------------
@@ -291,10 +262,10 @@ def sample_main(argv):
     from pystory.philox import philox_normal
     p = _parser("sample", "Sentences decoded from codes drawn from the prior N(0, I).")
     _model_args(p)
-    p.add_argument("--n", type=_int_in(1, 1000), default=5, help="how many sentences")
-    p.add_argument("--seed", type=_int_in(0, 2**63), default=None, help="Philox seed (default: from the clock)")
-    p.add_argument("--temperature", type=_float_in(0), default=0.0, help="0: greedy decoding of each code")
-    p.add_argument("--max-len", type=_int_in(1, 256), default=48)
+    p.add_argument("--n", type=Int(1, 1000), default=5, help="how many sentences")
+    p.add_argument("--seed", type=SEED, default=None, help="Philox seed (default: from the clock)")
+    p.add_argument("--temperature", type=Float(0), default=0.0, help="0: greedy decoding of each code")
+    p.add_argument("--max-len", type=Int(1, 256), default=48)
     args = p.parse_args(argv)
     model, tok, _ = _load(args)
     seed = args.seed if args.seed is not None else time.time_ns() % 2**32
@@ -313,8 +284,8 @@ def reconstruct_main(argv):
     p = _parser("reconstruct", "Encode sentences, then decode them: from the posterior mean, and from samples.")
     _model_args(p)
     p.add_argument("sentences", nargs="+", metavar="SENTENCE")
-    p.add_argument("--samples", type=_int_in(0, 20), default=2, help="codes drawn from q(z | x) per sentence")
-    p.add_argument("--seed", type=_int_in(0, 2**63), default=0)
+    p.add_argument("--samples", type=Int(0, 20), default=2, help="codes drawn from q(z | x) per sentence")
+    p.add_argument("--seed", type=SEED, default=0, help="Philox seed of the posterior samples")
     args = p.parse_args(argv)
     from pystory.data.sentences import MAX_LEN
     model, tok, _ = _load(args)
@@ -344,7 +315,7 @@ def interpolate_main(argv):
     _model_args(p)
     p.add_argument("first", metavar="SENTENCE1")
     p.add_argument("second", metavar="SENTENCE2")
-    p.add_argument("--steps", type=_int_in(2, 50), default=7, help="points on the line, the ends included")
+    p.add_argument("--steps", type=Int(2, 50), default=7, help="points on the line, the ends included")
     args = p.parse_args(argv)
     model, tok, _ = _load(args)
     mu, _ = _posterior(model, tok, [args.first, args.second])
@@ -362,22 +333,18 @@ COMMANDS = {"train": train_main, "eval": eval_main, "sample": sample_main,
 
 
 def main(argv):
+    """python -m pystory vae SUBCOMMAND ...: each subcommand runs under cli_args.run (one-line errors)."""
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: python -m pystory vae {train,eval,sample,reconstruct,interpolate} [options]\n\n"
               "  train        train the VAE (or --lm, a GRU language model)\n"
               "  eval         IW-NLL, perplexity, KL, MI, active units, reconstruction accuracy\n"
               "  sample       sentences from codes drawn from the prior\n"
               "  reconstruct  encode and decode sentences\n"
-              "  interpolate  decode the line between two sentences' codes")
+              "  interpolate  decode the line between two sentences' codes\n\n"
+              "python -m pystory vae SUBCOMMAND --help lists its options and their defaults")
         return 0
     if argv[0] not in COMMANDS:
-        print(f"vae: unknown command {argv[0]!r}; choose one of {', '.join(COMMANDS)}", file=sys.stderr)
+        print(f"vae: unknown command {argv[0]!r}; choose one of {', '.join(COMMANDS)} "
+              f"(see python -m pystory vae --help)", file=sys.stderr)
         return 2
-    try:
-        return COMMANDS[argv[0]](argv[1:])
-    except UserError as e:
-        print(str(e), file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("vae: interrupted", file=sys.stderr)
-        return 130
+    return run(f"vae {argv[0]}", COMMANDS[argv[0]], argv[1:])

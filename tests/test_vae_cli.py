@@ -78,9 +78,9 @@ def test_the_shipped_vae_samples_and_interpolates():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["sample", "--model", "/no/such.ckpt"], "cannot read checkpoint"),
+    (["sample", "--model", "/no/such.ckpt"], "no such file: /no/such.ckpt"),
     (["sample", "--model", "pystory/models/story.ckpt"], "this is a GPT checkpoint (kind 'float')"),
-    (["sample", "--n", "0"], "argument --n: must be in [1, 1000]"),
+    (["sample", "--n", "0"], "argument --n: must be an integer in [1, 1000]"),
     (["sample", "--temperature", "nan"], "argument --temperature"),
     (["train", "--word-dropout", "1.5"], "argument --word-dropout"),
     (["train", "--kl-schedule", "cosine"], "argument --kl-schedule"),

@@ -9,7 +9,7 @@ Every row is `python -m pystory vae train` with the options below (the same
 model size, data and steps; the rows are cumulative), then `python -m pystory
 vae eval` on the same 500 test sentences with k = 100 importance samples.
 Runs go to runs/vae_ablation/<row>/; a finished run is not trained again. The
-table and the training curves are written to runs/figures/04_vae/ (untracked)
+table and the training curves are written to build/figures/04_vae/ (untracked)
 unless --refresh-figures asks for chapters/04_vae/figures/.
 """
 import argparse
@@ -22,6 +22,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
+
+from pystory.atomic import write_text_atomic  # noqa: E402
+from pystory.bench import add_output_args, output_dir, save_figure  # noqa: E402
 
 STEPS = 3000
 ANNEAL = ["--kl-schedule", "linear", "--kl-warmup", "1000"]
@@ -84,8 +87,7 @@ def run_row(name, opts, base, threads):
                        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     if r.returncode:
         raise SystemExit(f"ablation: evaluating row {name} failed (see {out}/train.log)")
-    with open(os.path.join(out, "time.txt"), "w") as f:
-        f.write(f"{time.time() - t0:.0f}\n")
+    write_text_atomic(os.path.join(out, "time.txt"), f"{time.time() - t0:.0f}\n")
     print(f"ablation: {name} done in {time.time() - t0:.0f} s", flush=True)
     return result
 
@@ -144,7 +146,7 @@ def curves(results, path):
     axes[0].legend(fontsize=8)
     fig.suptitle("training curves of the VAE under each KL schedule (one point = mean of 50 steps)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -153,7 +155,7 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=1, help="rows trained at once (each on 2 // jobs threads)")
     ap.add_argument("--table-only", action="store_true", help="only collect finished runs")
     ap.add_argument("--rows", nargs="*", default=None, help="only these rows (names)")
-    ap.add_argument("--refresh-figures", action="store_true", help="write chapters/04_vae/figures/")
+    add_output_args(ap)
     ap.add_argument("--base", default=os.path.join(ROOT, "runs", "vae_ablation"))
     args = ap.parse_args(argv)
     from pystory.bench import machine
@@ -166,8 +168,7 @@ def main(argv=None):
             for f in [pool.submit(run_row, name, opts, args.base, threads) for name, _, opts in todo]:
                 f.result()
     results = collect(args.base, all_rows)
-    figs = os.path.join(HERE, "figures") if args.refresh_figures else os.path.join(ROOT, "runs", "figures", "04_vae")
-    os.makedirs(figs, exist_ok=True)
+    figs = output_dir(HERE, args.refresh_figures)
     main_table, schedule_table = table(results, ROWS), table(results, [ROWS[1], ROWS[2]] + SCHEDULE_ROWS)
     variant_table = table(results, [ROWS[0], ROWS[-1]] + VARIANT_ROWS)
     times = {n: open(os.path.join(args.base, n, "time.txt")).read().strip()
@@ -176,13 +177,12 @@ def main(argv=None):
             f"1,000 more before), model `small` (E 64, H 192, Z 32), vae.bpe (V 2,048), storyworld 6,000 stories; "
             f"500 test sentences, k = 100; {machine()}\n\n{main_table}\n\nSchedules (each alone):\n\n"
             f"{schedule_table}\n\nThe full recipe with and without word dropout:\n\n{variant_table}\n\nwall seconds per row (train + eval, shared machine): {times}\n")
-    from pystory.atomic import write_text_atomic
     write_text_atomic(os.path.join(figs, "ablation.md"), text)
     write_text_atomic(os.path.join(figs, "ablation.json"),
                       json.dumps({n: {"eval": r, "history": h} for n, (r, h) in results.items()}) + "\n")
     curves(results, os.path.join(figs, "kl_schedules.png"))
     print(text)
-    print(f"written to {figs}")
+    print(f"written to {os.path.relpath(figs, ROOT)}/")
     return 0
 
 

@@ -31,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
 import pystory  # noqa: E402
-from pystory.bench import available, machine, markdown_table, sync  # noqa: E402
+from pystory.bench import add_output_args, available, machine, markdown_table, output_dir, save_figure, sync  # noqa: E402,E501
 
 
 def gru_inputs(B, T, I, H, seed=0):
@@ -154,7 +154,7 @@ def main(argv=None):
     ap.add_argument("--small", action="store_true", help="B 8, T 8, I 32, H 64, fewer rounds")
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--vae-steps", type=int, default=8)
-    ap.add_argument("--refresh-figures", action="store_true", help="write chapters/04_vae/figures/")
+    add_output_args(ap)
     ap.add_argument("--torch-worker", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.torch_worker:
@@ -209,8 +209,7 @@ def main(argv=None):
     vae_table = markdown_table(["VAE training, backend", "median tokens/s", "spread"], vrows)
     print(vae_table)
 
-    figs = os.path.join(HERE, "figures") if args.refresh_figures else os.path.join(ROOT, "runs", "figures", "04_vae")
-    os.makedirs(figs, exist_ok=True)
+    figs = output_dir(HERE, args.refresh_figures)
     from pystory.atomic import write_text_atomic
     write_text_atomic(os.path.join(figs, "bench.md"),
                       f"`python chapters/04_vae/bench.py{' --small' if args.small else ''}` — GRU B={B} T={T} "
@@ -230,8 +229,8 @@ def main(argv=None):
     axes[1].set_xlabel("tokens / s")
     axes[1].set_title("VAE training", fontsize=10)
     fig.tight_layout()
-    fig.savefig(os.path.join(figs, "bench.png"), dpi=110)
-    print(f"written to {figs}")
+    save_figure(fig, os.path.join(figs, "bench.png"))
+    print(f"written to {os.path.relpath(figs, ROOT)}/")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Chapter 04 demo: what the shipped sentence VAE has learned, in about a minute on a CPU.
 
-    python chapters/04_vae/demo.py                    (figures to runs/figures/04_vae/)
+    python chapters/04_vae/demo.py                    (figures to build/figures/04_vae/, untracked)
     python chapters/04_vae/demo.py --refresh-figures  (to chapters/04_vae/figures/, the committed ones)
     python chapters/04_vae/demo.py --quick            (fewer points: a few seconds)
 
@@ -24,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
 import pystory  # noqa: E402
+from pystory.bench import add_output_args, output_dir, save_figure  # noqa: E402
 from pystory.vae_cli import SHIPPED_MODEL, homotopy, load_vae  # noqa: E402
 
 PAIRS = [("Lily went to the park with her mom.", "The little dog was very sad."),
@@ -108,7 +109,7 @@ def mu_pca(model, tok, figs, per_arc, plt):
     ax.set_xlabel("PC 1")
     ax.set_ylabel("PC 2")
     fig.tight_layout()
-    fig.savefig(os.path.join(figs, "mu_pca.png"), dpi=110)
+    save_figure(fig, os.path.join(figs, "mu_pca.png"))
     plt.close(fig)
     print(f"\nPCA of mu: {len(texts)} sentences from {len(names)} arcs; the first two components hold "
           f"{share:.0%} of the variance")
@@ -134,14 +135,13 @@ def schedule_curves(figs, plt):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default=SHIPPED_MODEL)
-    ap.add_argument("--refresh-figures", action="store_true", help="write chapters/04_vae/figures/")
+    add_output_args(ap)
     ap.add_argument("--quick", action="store_true", help="fewer samples and points")
     args = ap.parse_args(argv)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    figs = os.path.join(HERE, "figures") if args.refresh_figures else os.path.join(ROOT, "runs", "figures", "04_vae")
-    os.makedirs(figs, exist_ok=True)
+    figs = output_dir(HERE, args.refresh_figures)
     try:
         backend = pystory.backend("c").name
     except pystory.BackendUnavailable:
@@ -159,7 +159,7 @@ def main(argv=None):
     homotopies(model, tok, figs, 4 if args.quick else 7)
     mu_pca(model, tok, figs, 4 if args.quick else 40, plt)
     schedule_curves(figs, plt)
-    print(f"\nfigures in {figs}")
+    print(f"\nfigures in {os.path.relpath(figs, ROOT)}/")
     return 0
 
 

@@ -16,18 +16,20 @@
 // with ties to even (__float2int_rn), int32 sums (exact, so any order gives the same
 // integers), and out = float(acc) * (sx[n] * scale[o]) + b[o].
 
+#include "common.cuh"   // FULL_MASK, warp_max
+
 #define QT 256        // threads per row in quantize_int8_kernel
 #define QMAX 127.0f
 
 // quantize_int8_kernel.
 // Thread mapping: block r owns row r; thread t reads x[r, t], x[r, t + 256], ...
 // (neighbouring threads, neighbouring floats: coalesced). The max of |x| goes
-// through warp shuffles, then one value per warp in shared memory, then thread 0;
+// through warp_max (common.cuh), then one value per warp in shared memory, then thread 0;
 // every thread then reads amax back from shared memory and quantizes its values.
 extern "C" __global__ void __launch_bounds__(QT)
 quantize_int8_kernel(signed char* __restrict__ q, float* __restrict__ scale,
                      const float* __restrict__ x, int R, int C) {
-    __shared__ float warp_max[QT / 32];
+    __shared__ float warp_amax[QT / 32];   // one max per warp
     __shared__ float row_amax;
     int r = blockIdx.x;
     const float* xr = x + (long long)r * C;
@@ -36,15 +38,12 @@ quantize_int8_kernel(signed char* __restrict__ q, float* __restrict__ scale,
         float a = fabsf(xr[c]);
         m = a > m ? a : m;
     }
-    for (int off = 16; off > 0; off >>= 1) {
-        float other = __shfl_down_sync(0xffffffffu, m, off);
-        m = other > m ? other : m;
-    }
-    if (threadIdx.x % 32 == 0) warp_max[threadIdx.x / 32] = m;
+    m = warp_max(m);                                          // every lane: the warp's max (m is never NaN)
+    if (threadIdx.x % 32 == 0) warp_amax[threadIdx.x / 32] = m;
     __syncthreads();
     if (threadIdx.x == 0) {
         float a = 0.0f;
-        for (int w = 0; w < QT / 32; w++) a = warp_max[w] > a ? warp_max[w] : a;
+        for (int w = 0; w < QT / 32; w++) a = warp_amax[w] > a ? warp_amax[w] : a;
         row_amax = a;
         scale[r] = a / QMAX;
     }
@@ -128,7 +127,7 @@ linear_int8_dp4a_kernel(float* __restrict__ out, const signed char* __restrict__
         for (int k = lane; k < words; k += 32) {
             acc = __dp4a(load_word(xr, k, C, aligned), load_word(wr, k, C, aligned), acc);
         }
-        for (int off = 16; off > 0; off >>= 1) acc += __shfl_down_sync(0xffffffffu, acc, off);
+        for (int off = 16; off > 0; off >>= 1) acc += __shfl_down_sync(FULL_MASK, acc, off);   // int: exact
         if (lane == 0) out[(long long)n * OC + o] = (float)acc * (sx[n] * scale[o]) + (has_bias ? bias[o] : 0.0f);
     }
 }

@@ -66,75 +66,71 @@ class DistillTrainer(Trainer):
         super().__init__(model, loader, tc, **kw)
         self.teacher, self.alpha, self.temperature = teacher, float(alpha), float(temperature)
 
-    def train_step(self):
-        import math
-        model, be, tc = self.model, self.model.be, self.tc
-        w = self.loader.next_batch()                                     # (B, T+1)
-        x, y = be.asarray(w[:, :-1]), be.asarray(w[:, 1:])
+    def step_loss(self, x, y):
+        # the rest of the step (health checks, checkpoints, backward, clipping, AdamW) is the Trainer's
+        model, be = self.model, self.model.be
         logits, ce = model.forward(x, y)                                 # acts["dlogits"]: the CE gradient
-        loss = ce
-        if self.alpha > 0:
-            zt, _ = self.teacher.forward(x)
-            self.teacher.acts = None
-            B, T, V = logits.shape
-            kl, dkl = soft_cross_entropy(be.xp, logits.reshape(B * T, V), zt.reshape(B * T, V), self.temperature)
-            a = self.alpha
-            model.acts["dlogits"] = ((1 - a) * model.acts["dlogits"] + a * dkl.reshape(B, T, V)).astype(np.float32)
-            loss = (1 - a) * ce + a * kl
-        if not math.isfinite(loss):
-            self._diverged("loss", loss)
-        model.zero_grad()
-        model.backward()
-        norm = be.clip_grad_norm(model.grads, tc.grad_clip) if tc.grad_clip > 0 else be.grad_norm(model.grads)
-        if not math.isfinite(norm):
-            self._diverged("gradient norm", norm)
-        self.step += 1
-        from pystory.train import lr_at
-        model.update(lr_at(self.step, tc), self.step, weight_decay=tc.weight_decay)
-        return loss, norm
+        if self.alpha == 0:
+            return ce
+        zt, _ = self.teacher.forward(x)
+        self.teacher.acts = None
+        B, T, V = logits.shape
+        kl, dkl = soft_cross_entropy(be.xp, logits.reshape(B * T, V), zt.reshape(B * T, V), self.temperature)
+        a = self.alpha
+        model.acts["dlogits"] = ((1 - a) * model.acts["dlogits"] + a * dkl.reshape(B, T, V)).astype(np.float32)
+        return (1 - a) * ce + a * kl
+
+
+def distill_parser():
+    import pystory
+    from pystory.cli_args import Float, Int, OutDir, Parser, Path
+    from pystory.gpt_cli import MAKE_DATA, SHIPPED_MODEL
+    p = Parser("python -m pystory distill", description="Train a narrower student on a teacher's soft targets.")
+    p.add_argument("--teacher", type=Path("file"), default=SHIPPED_MODEL, help="the teacher (a float checkpoint)")
+    p.add_argument("--corpus", type=Path("any", hint=MAKE_DATA), default="data/storyworld",
+                   help="as for train (folder, shards or one text file)")
+    p.add_argument("--width", type=Float(0, 1, lo_open=True), default=0.5, help="student n_embd / teacher's")
+    p.add_argument("--alpha", type=Float(0, 1), default=0.5, help="weight of the teacher's term (0: data only)")
+    p.add_argument("--temperature", type=Float(0, 100, lo_open=True), default=2.0,
+                   help="softens both distributions in the teacher's term")
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
+    p.add_argument("--steps", type=Int(1, 10**7), default=1500, help="optimizer steps")
+    p.add_argument("--batch-size", type=Int(1, 4096), default=8, help="B: windows per step")
+    p.add_argument("--lr", type=Float(0, 1, lo_open=True), default=2e-3, help="peak learning rate")
+    p.add_argument("--warmup", type=Int(0, 10**7), default=100, help="steps of linear warmup")
+    p.add_argument("--eval-every", type=Int(0, 10**7), default=250, help="steps between validations (0: at the end)")
+    p.add_argument("--eval-batches", type=Int(1, 10**6), default=20, help="validation batches each time")
+    p.add_argument("--seed", type=Int(0, 2**32 - 1), default=0, help="seed of the student's weights and the batches")
+    p.add_argument("--out", type=OutDir, default="runs/distill", help="folder for the student, data and the curve")
+    p.add_argument("--resume", action="store_true", help="continue from OUT's checkpoint exactly")
+    return p
 
 
 def main(argv=None):
+    from pystory.cli_args import run
+    return run("distill", _main, sys.argv[1:] if argv is None else argv)
+
+
+def _main(argv):
     import pystory
     from pystory.checkpoint import CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer
+    from pystory.cli_args import UserError
     from pystory.data.loader import BatchLoader
-    from pystory.gpt_cli import SHIPPED_MODEL, prepare_shards
-    from pystory.product_cli import Parser, existing_file, fail, float_in, int_in
+    from pystory.gpt_cli import prepare_shards
     from pystory.train import TrainConfig, TrainingDiverged, log_to, token_byte_lengths
-    p = Parser("python -m pystory distill", description="Train a narrower student on a teacher's soft targets.")
-    p.add_argument("--teacher", type=existing_file, default=SHIPPED_MODEL)
-    p.add_argument("--corpus", default="data/storyworld", help="as for train (folder, shards or one text file)")
-    p.add_argument("--width", type=float_in(0, 1, lo_open=True), default=0.5, help="student n_embd / teacher's")
-    p.add_argument("--alpha", type=float_in(0, 1), default=0.5, help="weight of the teacher's term (0: data only)")
-    p.add_argument("--temperature", type=float_in(0, 100, lo_open=True), default=2.0)
-    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
-    p.add_argument("--steps", type=int_in(1, 10**7), default=1500)
-    p.add_argument("--batch-size", type=int_in(1, 4096), default=8)
-    p.add_argument("--lr", type=float_in(0, 1, lo_open=True), default=2e-3)
-    p.add_argument("--warmup", type=int_in(0, 10**7), default=100)
-    p.add_argument("--eval-every", type=int_in(0, 10**7), default=250)
-    p.add_argument("--eval-batches", type=int_in(1, 10**6), default=20)
-    p.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0)
-    p.add_argument("--out", default="runs/distill")
-    p.add_argument("--resume", action="store_true")
-    args = p.parse_args(argv)
-    try:
-        be = pystory.backend(args.backend)
-        tk = load_checkpoint(args.teacher)
-        if tk.kind != "float":
-            return fail("distill", f"{args.teacher} is a {tk.kind} checkpoint; the teacher must be a float model")
-        tok = load_tokenizer_of(tk)
-        os.makedirs(args.out, exist_ok=True)
-        tdir = os.path.dirname(os.path.abspath(args.teacher))
-        tok_name = place_tokenizer("byte" if tk.tokenizer == "byte" else os.path.join(tdir, tk.tokenizer), args.out)
-        data = prepare_shards(args.corpus, tok, args.out)
-        T = tk.config.block_size
-        loader = BatchLoader(data, args.batch_size, T, seed=args.seed, split="train", expected_vocab=tok.vocab_size)
-        val = BatchLoader(data, args.batch_size, T, seed=args.seed, split="val", expected_vocab=tok.vocab_size)
-    except pystory.BackendUnavailable as e:
-        return fail("distill", e)
-    except (CheckpointError, OSError, ValueError) as e:
-        return fail("distill", e)
+    args = distill_parser().parse_args(argv)
+    be = pystory.backend(args.backend)
+    tk = load_checkpoint(args.teacher)
+    if tk.kind != "float":
+        raise UserError(f"{args.teacher} is a {tk.kind} checkpoint; the teacher must be a float model")
+    tok = load_tokenizer_of(tk)
+    os.makedirs(args.out, exist_ok=True)
+    tdir = os.path.dirname(os.path.abspath(args.teacher))
+    tok_name = place_tokenizer("byte" if tk.tokenizer == "byte" else os.path.join(tdir, tk.tokenizer), args.out)
+    data = prepare_shards(args.corpus, tok, args.out)
+    T = tk.config.block_size
+    loader = BatchLoader(data, args.batch_size, T, seed=args.seed, split="train", expected_vocab=tok.vocab_size)
+    val = BatchLoader(data, args.batch_size, T, seed=args.seed, split="val", expected_vocab=tok.vocab_size)
     teacher = GPT(tk.config, be)
     teacher.load_params(tk.params)
     cfg = student_config(tk.config, args.width)
@@ -149,7 +145,7 @@ def main(argv=None):
         try:
             ck = trainer.resume(trainer.ckpt_path)
         except (CheckpointError, ValueError) as e:
-            return fail("distill --resume", e)
+            raise UserError(f"--resume: {e}") from None
         print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
     print(f"student {cfg} ({student.num_params:,} parameters) from teacher {tk.config} "
           f"({teacher.num_params:,}); alpha {args.alpha:g}, temperature {args.temperature:g}", flush=True)

@@ -259,104 +259,96 @@ def load_adapted(ck, be, base=None):
 
 
 class AdapterTrainer(Trainer):
-    """pystory.train.Trainer for a LoRAGPT: its checkpoints are adapter files (exact --resume too)."""
+    """pystory.train.Trainer for a LoRAGPT: its checkpoints are adapter files, and only the
+    adapters and their moments are its state (the same health checks, fallback and exact --resume)."""
+
+    STATE = ("lora", "m", "v")
 
     def __init__(self, model, loader, tc, base_file, base_sha, **kw):
         super().__init__(model, loader, tc, **kw)
         self.base_file, self.base_sha = base_file, base_sha
         self.ckpt_path = os.path.join(tc.out_dir, "adapter.lora")
+        self.prev_path = os.path.join(tc.out_dir, "adapter.prev.lora")
 
-    def save(self, path=None):
-        path = path or self.ckpt_path
+    def write_checkpoint(self, path, loader_rng=None):
         save_adapter(path, self.model, self.base_file, self.base_sha, tokenizer=self.tokenizer, step=self.step,
-                     train_state=self.train_state())
-        self.last_good = (path, self.step)
-        return path
+                     train_state=self.train_state(loader_rng))
 
-    def resume(self, path):
-        from pystory.checkpoint import load_checkpoint
-        ck = load_checkpoint(path, expected_config=self.model.cfg)
+    def load_state(self, ck):
         if ck.kind != "lora" or "m" not in ck.sections:
-            raise ValueError(f"{path}: not an adapter training checkpoint (no optimizer state)")
+            raise ValueError(f"{ck.path}: not an adapter training checkpoint (no optimizer state)")
         if ck.meta["base"]["params_sha256"] != self.base_sha:
-            raise ValueError(f"{path}: was trained on another base model; start a new --out")
+            raise ValueError(f"{ck.path}: was trained on another base model; start a new --out")
         be = self.model.be
-        self.model.lora[...] = be.asarray(ck.sections["lora"])
-        self.model.m[...] = be.asarray(ck.sections["m"])
-        self.model.v[...] = be.asarray(ck.sections["v"])
-        self.step = ck.step
-        st = ck.train_state
-        if "loader_rng" in st:
-            self.loader.rng.bit_generator.state = st["loader_rng"]
-        if "history" in st:
-            self.history = {k: list(v) for k, v in st["history"].items()}
-        self.last_good = (path, ck.step)
-        return ck
+
+        def load():
+            self.model.lora[...] = be.asarray(ck.sections["lora"])
+            self.model.m[...] = be.asarray(ck.sections["m"])
+            self.model.v[...] = be.asarray(ck.sections["v"])
+        return load
 
 
 # --- python -m pystory finetune ------------------------------------------------------------
 
 def finetune_parser():
     import pystory
+    from pystory.cli_args import Float, Int, OutDir, OutFile, Parser, Path
     from pystory.gpt_cli import SHIPPED_MODEL
-    from pystory.product_cli import Parser, existing_file, float_in, int_in
     p = Parser("python -m pystory finetune",
                description="Fine-tune a model on a corpus of your own stories: LoRA adapters (--lora R) or every "
                            "weight (--full).")
-    p.add_argument("--model", type=existing_file, default=SHIPPED_MODEL, help="the base model (a float checkpoint)")
-    p.add_argument("--corpus", required=True,
+    p.add_argument("--model", type=Path("file"), default=SHIPPED_MODEL, help="the base model (a float checkpoint)")
+    p.add_argument("--corpus", required=True, type=Path("any"),
                    help="a TinyStories-format text file (its last 2%% of stories are the validation split), "
                         "or a folder with train.txt and val.txt")
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--lora", type=int_in(1, 4096), default=8, metavar="R", help="adapter rank")
+    mode.add_argument("--lora", type=Int(1, 4096), default=8, metavar="R", help="adapter rank")
     mode.add_argument("--full", action="store_true", help="fine-tune every weight instead (for comparison)")
-    p.add_argument("--alpha", type=float_in(0, 1e6, lo_open=True), default=None, help="LoRA alpha (default 2R)")
+    p.add_argument("--alpha", type=Float(0, 1e6, lo_open=True), default=None, help="LoRA alpha (default 2R)")
     p.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS), help="matrices that get adapters")
     p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
-    p.add_argument("--steps", type=int_in(1, 10**7), default=300)
-    p.add_argument("--batch-size", type=int_in(1, 4096), default=8)
-    p.add_argument("--seq-len", type=int_in(1, 1 << 16), default=None, help="window length (default block_size)")
-    p.add_argument("--lr", type=float_in(0, 1, lo_open=True), default=None,
+    p.add_argument("--steps", type=Int(1, 10**7), default=300)
+    p.add_argument("--batch-size", type=Int(1, 4096), default=8)
+    p.add_argument("--seq-len", type=Int(1, 1 << 16), default=None, help="window length (default block_size)")
+    p.add_argument("--lr", type=Float(0, 1, lo_open=True), default=None,
                    help="peak learning rate (default 2e-3 for LoRA, 3e-4 for --full)")
-    p.add_argument("--warmup", type=int_in(0, 10**7), default=20)
-    p.add_argument("--grad-clip", type=float_in(0, 1e6), default=1.0)
-    p.add_argument("--eval-every", type=int_in(0, 10**7), default=100)
-    p.add_argument("--eval-batches", type=int_in(1, 10**6), default=10)
-    p.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0)
-    p.add_argument("--out", default="runs/finetune", help="folder for the adapter (or model), data and the curve")
+    p.add_argument("--warmup", type=Int(0, 10**7), default=20)
+    p.add_argument("--grad-clip", type=Float(0, 1e6), default=1.0)
+    p.add_argument("--eval-every", type=Int(0, 10**7), default=100)
+    p.add_argument("--eval-batches", type=Int(1, 10**6), default=10)
+    p.add_argument("--seed", type=Int(0, 2**32 - 1), default=0, help="seed of the adapters and the batch order")
+    p.add_argument("--out", type=OutDir, default="runs/finetune", help="folder for the adapter (or model), data and the curve")
     p.add_argument("--resume", action="store_true", help="continue from OUT's checkpoint exactly")
-    p.add_argument("--merge", default=None, metavar="FILE",
+    p.add_argument("--merge", type=OutFile, default=None, metavar="FILE",
                    help="at the end, also write the model with the adapters merged in (float16, for shipping)")
     return p
 
 
 def main(argv=None):
+    from pystory.cli_args import run
+    return run("finetune", _main, sys.argv[1:] if argv is None else argv)
+
+
+def _main(argv):
     args = finetune_parser().parse_args(argv)
     import pystory
-    from pystory.checkpoint import (CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer,
-                                    save_checkpoint)
+    from pystory.checkpoint import CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer, save_checkpoint
+    from pystory.cli_args import UserError
     from pystory.data.loader import BatchLoader
     from pystory.gpt_cli import prepare_shards
-    from pystory.product_cli import fail
     from pystory.train import TrainConfig, TrainingDiverged, log_to, token_byte_lengths
-    try:
-        be = pystory.backend(args.backend)
-        bk = load_checkpoint(args.model)
-        if bk.kind != "float":
-            return fail("finetune", f"{args.model} is a {bk.kind} checkpoint; fine-tune a float model")
-        tok = load_tokenizer_of(bk)
-        os.makedirs(args.out, exist_ok=True)
-        model_dir = os.path.dirname(os.path.abspath(args.model))
-        tok_name = place_tokenizer("byte" if bk.tokenizer == "byte" else os.path.join(model_dir, bk.tokenizer),
-                                   args.out)
-        data = prepare_shards(args.corpus, tok, args.out)
-        T = min(args.seq_len or bk.config.block_size, bk.config.block_size)
-        loader = BatchLoader(data, args.batch_size, T, seed=args.seed, split="train", expected_vocab=tok.vocab_size)
-        val = BatchLoader(data, args.batch_size, T, seed=args.seed, split="val", expected_vocab=tok.vocab_size)
-    except pystory.BackendUnavailable as e:
-        return fail("finetune", e)
-    except (CheckpointError, OSError, ValueError) as e:
-        return fail("finetune", e)
+    be = pystory.backend(args.backend)
+    bk = load_checkpoint(args.model)
+    if bk.kind != "float":
+        raise UserError(f"{args.model} is a {bk.kind} checkpoint; fine-tune a float model")
+    tok = load_tokenizer_of(bk)
+    os.makedirs(args.out, exist_ok=True)
+    model_dir = os.path.dirname(os.path.abspath(args.model))
+    tok_name = place_tokenizer("byte" if bk.tokenizer == "byte" else os.path.join(model_dir, bk.tokenizer), args.out)
+    data = prepare_shards(args.corpus, tok, args.out)
+    T = min(args.seq_len or bk.config.block_size, bk.config.block_size)
+    loader = BatchLoader(data, args.batch_size, T, seed=args.seed, split="train", expected_vocab=tok.vocab_size)
+    val = BatchLoader(data, args.batch_size, T, seed=args.seed, split="val", expected_vocab=tok.vocab_size)
     lr = args.lr or (3e-4 if args.full else 2e-3)
     tc = TrainConfig(steps=args.steps, batch_size=args.batch_size, seq_len=T, lr=lr, warmup=args.warmup,
                      weight_decay=0.1 if args.full else 0.0, grad_clip=args.grad_clip, eval_every=args.eval_every,
@@ -379,7 +371,7 @@ def main(argv=None):
         try:
             ck = trainer.resume(trainer.ckpt_path)
         except (CheckpointError, ValueError) as e:
-            return fail("finetune --resume", e)
+            raise UserError(f"--resume: {e}") from None
         print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
     print(f"fine-tuning {args.model} on {args.corpus}: {what}; {loader.num_tokens:,} training tokens", flush=True)
     if trainer.step == 0:

@@ -216,34 +216,40 @@ class GroupQuantizedGPT(GPT):
 
 # --- python -m pystory quantize -----------------------------------------------------------
 
-def main(argv=None):
-    import argparse
-
-    from pystory.checkpoint import CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer
+def quantize_parser():
+    from pystory.cli_args import OutFile, Parser, Path
     from pystory.gpt_cli import SHIPPED_MODEL
-    from pystory.product_cli import Parser, existing_file, fail
     p = Parser("python -m pystory quantize",
                description="Store every weight matrix of a float checkpoint as int8, one scale per row.")
-    p.add_argument("--model", type=existing_file, default=SHIPPED_MODEL, help="the float checkpoint")
-    p.add_argument("--out", required=True, help="the int8 checkpoint to write (its tokenizer is copied beside it)")
-    args = p.parse_args(argv)
+    p.add_argument("--model", type=Path("file"), default=SHIPPED_MODEL, help="the float checkpoint")
+    p.add_argument("--out", type=OutFile, required=True,
+                   help="the int8 checkpoint to write (its tokenizer is copied beside it)")
+    return p
+
+
+def main(argv=None):
+    from pystory.cli_args import run
+    return run("quantize", _main, sys.argv[1:] if argv is None else argv)
+
+
+def _main(argv):
+    from pystory.checkpoint import load_checkpoint, load_tokenizer_of, place_tokenizer
+    from pystory.cli_args import UserError
+    args = quantize_parser().parse_args(argv)
     t0 = time.perf_counter()
-    try:
-        ck = load_checkpoint(args.model)
-        if ck.kind != "float":
-            return fail("quantize", f"{args.model} is a {ck.kind} checkpoint; give a float model")
-        load_tokenizer_of(ck)
-        out_dir = os.path.dirname(os.path.abspath(args.out))
-        os.makedirs(out_dir, exist_ok=True)
-        tok_src = "byte" if ck.tokenizer == "byte" else os.path.join(os.path.dirname(os.path.abspath(args.model)),
-                                                                       ck.tokenizer)
-        tok_name = place_tokenizer(tok_src, out_dir)
-        sections = quantize_params(ck.params, ck.config)
-        # the training history stays with the float model (it is a third of a small file)
-        save_quantized(args.out, sections, ck.config, tokenizer=tok_name, step=ck.step,
-                       source={"file": os.path.basename(args.model)})
-    except (CheckpointError, OSError, ValueError) as e:
-        return fail("quantize", e)
+    ck = load_checkpoint(args.model)
+    if ck.kind != "float":
+        raise UserError(f"{args.model} is a {ck.kind} checkpoint; give a float model")
+    load_tokenizer_of(ck)
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    os.makedirs(out_dir, exist_ok=True)
+    tok_src = "byte" if ck.tokenizer == "byte" else os.path.join(os.path.dirname(os.path.abspath(args.model)),
+                                                                   ck.tokenizer)
+    tok_name = place_tokenizer(tok_src, out_dir)
+    sections = quantize_params(ck.params, ck.config)
+    # the training history stays with the float model (it is a third of a small file)
+    save_quantized(args.out, sections, ck.config, tokenizer=tok_name, step=ck.step,
+                   source={"file": os.path.basename(args.model)})
     before, after = os.path.getsize(args.model), os.path.getsize(args.out)
     float32 = 4 * ck.params.size
     err = np.abs(dequantize_params(sections, ck.config) - ck.params)

@@ -122,7 +122,13 @@ def _fmt_time(s):
 
 
 class Trainer:
-    """Trains `model` on batches from `loader`; evaluates on `val_loader`; checkpoints to tc.out_dir."""
+    """Trains `model` on batches from `loader`; evaluates on `val_loader`; checkpoints to tc.out_dir.
+
+    A trainer for another kind of model (chapter 07's adapters) changes STATE, the
+    file names, write_checkpoint and load_state; the rest (health, fallback, exact
+    resume) is this class's."""
+
+    STATE = ("params", "m", "v")           # the model's arrays that training changes (checked before a save)
 
     def __init__(self, model, loader, tc, val_loader=None, tokenizer="byte", byte_lengths=None, log=print):
         self.model, self.loader, self.tc, self.val_loader = model, loader, tc, val_loader
@@ -154,7 +160,7 @@ class Trainer:
         """
         path = path or self.ckpt_path
         be = self.model.be
-        for name in ("params", "m", "v"):
+        for name in self.STATE:
             if not np.isfinite(be.to_numpy(getattr(self.model, name))).all():
                 self._diverged(f"{name} holds NaN or inf after step {self.step}", self.step)
         if path == self.ckpt_path:
@@ -165,10 +171,27 @@ class Trainer:
             elif not rising and self.prev:
                 os.unlink(self.prev[0])                    # this one is at the best: no fallback needed
                 self.prev = None
-        save_checkpoint(path, self.model, step=self.step, tokenizer=self.tokenizer,
-                        train_state=self.train_state(loader_rng))
+        self.write_checkpoint(path, loader_rng)
         self.last_good = (path, self.step)
         return path
+
+    def write_checkpoint(self, path, loader_rng=None):
+        save_checkpoint(path, self.model, step=self.step, tokenizer=self.tokenizer,
+                        train_state=self.train_state(loader_rng))
+
+    def load_state(self, ck):
+        """Check that checkpoint `ck` can be resumed; return a function that loads its weights and
+        optimizer moments into the model (called once everything else in it has been checked)."""
+        if ck.m is None or ck.v is None:
+            raise ValueError(f"{ck.path}: checkpoint has no optimizer state (a shipped model?); "
+                             f"it can be evaluated or sampled, not resumed")
+        be = self.model.be
+
+        def load():
+            self.model.load_params(ck.params)
+            self.model.m[...] = be.asarray(ck.m)
+            self.model.v[...] = be.asarray(ck.v)
+        return load
 
     def _fall_back(self):
         """After a divergence: make model.ckpt the last checkpoint saved before the loss began to rise."""
@@ -183,25 +206,20 @@ class Trainer:
             ck = load_checkpoint(ck, expected_config=self.model.cfg)
         elif ck.config != self.model.cfg:
             raise ValueError(f"{ck.path}: checkpoint is from another model config: {ck.config}")
-        if ck.m is None or ck.v is None:
-            raise ValueError(f"{ck.path}: checkpoint has no optimizer state (a shipped model?); "
-                             f"it can be evaluated or sampled, not resumed")
+        load = self.load_state(ck)
         st = ck.train_state
         history = st.get("history", self.history)
         if (not isinstance(history, dict) or sorted(history) != sorted(self.history)
                 or not all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
                            for v in history.values())):
             raise CheckpointError(f"{ck.path}: corrupt checkpoint: its training history is not lists of numbers")
-        be = self.model.be
         rng = np.random.default_rng()
         if "loader_rng" in st:
             try:
                 rng.bit_generator.state = st["loader_rng"]
             except (TypeError, ValueError, KeyError) as e:
                 raise CheckpointError(f"{ck.path}: corrupt checkpoint: unusable loader state ({e})") from None
-        self.model.load_params(ck.params)
-        self.model.m[...] = be.asarray(ck.m)
-        self.model.v[...] = be.asarray(ck.v)
+        load()
         self.step = ck.step
         if "loader_rng" in st:
             self.loader.rng.bit_generator.state = rng.bit_generator.state
@@ -267,7 +285,7 @@ class Trainer:
         w = self.loader.next_batch()                       # (B, T+1) int32
         x = be.asarray(w[:, :-1])
         y = be.asarray(w[:, 1:])
-        _, loss = model.forward(x, y)
+        loss = self.step_loss(x, y)
         healthy = self._check_loss(loss, self.step + 1)
         self._save_if_due(healthy, rng_before)
         model.zero_grad()
@@ -279,6 +297,12 @@ class Trainer:
         model.update(lr_at(self.step, tc), self.step, weight_decay=tc.weight_decay)
         return loss, norm
 
+    def step_loss(self, x, y):
+        """The loss a step minimises, from a forward pass that leaves in the model what backward
+        needs (chapter 07's distillation mixes in the teacher's term here)."""
+        _, loss = self.model.forward(x, y)
+        return loss
+
     def finish(self):
         """Write a due checkpoint at the end of a run: one forward on the next batch tries the parameters."""
         if not self.save_due:
@@ -287,7 +311,7 @@ class Trainer:
         rng_before = self.loader.rng.bit_generator.state
         w = self.loader.next_batch()
         self.loader.rng.bit_generator.state = rng_before     # the batch belongs to the next step, if any
-        _, loss = model.forward(be.asarray(w[:, :-1]), be.asarray(w[:, 1:]))
+        loss = self.step_loss(be.asarray(w[:, :-1]), be.asarray(w[:, 1:]))   # the loss the run tracked
         model.acts = None
         if not math.isfinite(loss):
             self._diverged(f"loss is {loss} after the last step ({self.step})", self.step + 1)

@@ -122,6 +122,32 @@ BAD = [
     ("vae train --corpus {f}/empty.txt --out {f}/vae_empty", "empty.txt"), ("vae train --st 5", "--st"),
     ("vae eval --k 0", "--k"), ("vae eval --n 1", "--n"), ("vae eval --split train", "--split"),
     ("vae eval --json {f}/folder", "--json"),
+    # quantize (chapter 07)
+    ("quantize", "--out"), ("quantize --model {f}/nowhere.ckpt --out {f}/q.ckpt", "nowhere.ckpt"),
+    ("quantize --model {f}/folder --out {f}/q.ckpt", "is a folder"),
+    ("quantize --model {f}/story.txt --out {f}/q.ckpt", "not a pystory GPT checkpoint"),
+    ("quantize --out {f}/folder", "--out"), ("quantize --out {f}/a_file/q.ckpt", "--out"),
+    # finetune (chapter 07)
+    ("finetune", "--corpus"), ("finetune --corpus {f}/nowhere.txt", "nowhere.txt"),
+    ("finetune --corpus {f}/story.txt --lora 0", "--lora"), ("finetune --corpus {f}/story.txt --lora x", "--lora"),
+    ("finetune --corpus {f}/story.txt --lora 4 --full", "--full"), ("finetune --corpus {f}/story.txt --lr nan", "--lr"),
+    ("finetune --corpus {f}/story.txt --alpha 0", "--alpha"), ("finetune --corpus {f}/story.txt --steps 0", "--steps"),
+    ("finetune --corpus {f}/story.txt --targets bogus", "--targets"),
+    ("finetune --corpus {f}/story.txt --seed -1", "--seed"), ("finetune --corpus {f}/story.txt --out {f}/a_file", "--out"),
+    ("finetune --corpus {f}/story.txt --merge {f}/folder", "--merge"),
+    ("finetune --corpus {f}/story.txt --model {f}/nowhere.ckpt", "nowhere.ckpt"),
+    ("finetune --corpus {f}/story.txt --model {f}/story.txt --out {f}/ft_bad", "not a pystory GPT checkpoint"),
+    ("finetune --corpus {f}/empty.txt --out {f}/ft_empty", "empty.txt"),
+    # distill (chapter 07)
+    ("distill --alpha 2", "--alpha"), ("distill --alpha nan", "--alpha"), ("distill --width 0", "--width"),
+    ("distill --width 1.5", "--width"), ("distill --temperature 0", "--temperature"), ("distill --steps 0", "--steps"),
+    ("distill --corpus {f}/nowhere", "make data"), ("distill --teacher {f}/nowhere.ckpt", "nowhere.ckpt"),
+    ("distill --corpus {f}/story.txt --out {f}/a_file", "--out"),
+    ("distill --teacher {f}/story.txt --corpus {f}/story.txt --out {f}/d_bad", "not a pystory GPT checkpoint"),
+    # serve (chapter 07): nothing here gets as far as listening
+    ("serve --port 0", "--port"), ("serve --port 99999", "--port"), ("serve --port x", "--port"),
+    ("serve --workers 0", "--workers"), ("serve --rate 0", "--rate"), ("serve --backend tpu", "--backend"),
+    ("serve --model {f}/nowhere.ckpt", "nowhere.ckpt"), ("serve --model {f}/story.txt", "not a pystory GPT checkpoint"),
     # the rest
     ("grade 99", "no chapter '99'"), ("grade 08", "planned"), ("grade", "chapter"), ("doctor --x", "--x"),
     ("backends extra", "extra"), ("nope", "unknown command"),

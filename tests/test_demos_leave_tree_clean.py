@@ -22,6 +22,14 @@ BENCHES = {                       # each benchmark with its smallest sizes
     "chapters/04_vae/bench.py": ["--small", "--rounds", "1", "--vae-steps", "1"],
     "chapters/06_transformer/bench.py": ["--small", "--steps", "1", "--decode", "10"],
     "chapters/06_transformer/bench_ops.py": ["--quick"],
+    "chapters/07_product/bench.py": ["--quick", "--repeats", "1"],
+}
+
+# other scripts that write a chapter's tables, at their smallest, with the packages they need
+# (chapter 07's experiments.py needs data/storyworld and minutes of training: it is run by hand)
+SCRIPTS = {
+    "chapters/07_product/loadtest.py": (["--clients", "1", "--requests", "2", "--max-tokens", "3"],
+                                        ["starlette", "uvicorn", "httpx"]),
 }
 
 
@@ -61,6 +69,15 @@ def test_a_demo_in_quick_mode_leaves_the_tree_clean(demo):
 @pytest.mark.parametrize("bench", sorted(BENCHES))
 def test_a_benchmark_at_its_smallest_leaves_the_tree_clean(bench):
     run_leaves_tree_clean(bench, BENCHES[bench])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_a_chapter_script_at_its_smallest_leaves_the_tree_clean(script):
+    args, needs = SCRIPTS[script]
+    for module in needs:
+        pytest.importorskip(module, reason=f"{module} is not installed (make setup installs it)")
+    run_leaves_tree_clean(script, args)
 
 
 def test_refresh_writes_the_committed_figures_and_the_default_does_not():

@@ -12,7 +12,7 @@ Every comparison is interleaved: each repeat times every implementation
 once, in turn, so a change in the machine's load hits them all alike; the
 tables give the median and the spread (10th-90th percentile) of the repeats
 and ratios of medians. The emulator is never timed. Tables and a plot go to
-runs/ch07/ (untracked), or to chapters/07_product/figures/ with --refresh-figures.
+build/figures/07_product/ (untracked), or to chapters/07_product/figures/ with --refresh-figures.
 """
 import argparse
 import os
@@ -23,9 +23,14 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="few repeats, for a smoke test")
     p.add_argument("--threads", type=int, default=1, help="CPU threads (OpenMP and OpenBLAS); default 1")
-    p.add_argument("--repeats", type=int, default=15)
-    p.add_argument("--refresh-figures", action="store_true", help="write the committed tables and plot")
-    return p.parse_args(argv)
+    p.add_argument("--repeats", type=int, default=15, help="interleaved repeats of every timing; default 15")
+    # plain argparse: the options are read before NumPy (and pystory) load, see below
+    p.add_argument("--refresh-figures", action="store_true",
+                   help="write the committed tables and plot (default: build/figures/07_product/)")
+    a = p.parse_args(argv)
+    if a.threads < 1 or a.repeats < 1:
+        p.error("--threads and --repeats must be at least 1")
+    return a
 
 
 ARGS = parse_args(sys.argv[1:])
@@ -42,7 +47,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
 import pystory  # noqa: E402
-from pystory.bench import available, machine, markdown_table, sync  # noqa: E402
+from pystory.bench import available, machine, markdown_table, output_dir, save_figure, sync, write_text  # noqa: E402
 
 
 def interleaved(fns, repeats, min_time=0.02):
@@ -79,9 +84,7 @@ def spread(t, unit=1e6):
 
 
 def out_path(name):
-    d = os.path.join(HERE, "figures") if ARGS.refresh_figures else os.path.join(ROOT, "runs", "ch07")
-    os.makedirs(d, exist_ok=True)
-    return os.path.join(d, name)
+    return os.path.join(output_dir(HERE, ARGS.refresh_figures), name)
 
 
 def bench_linear(repeats):
@@ -187,8 +190,7 @@ def main():
     text = (f"`python chapters/07_product/bench.py --threads {ARGS.threads}`: {where}; load average at the end "
             f"{os.getloadavg()[0]:.1f}.\n\n### linear\n\n{linear}\n\n### decoding\n\n{decode}\n\n"
             f"### fine-tuning step\n\n{finetune}\n")
-    with open(out_path("bench.md"), "w") as f:
-        f.write(text)
+    write_text(out_path("bench.md"), text)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -198,9 +200,8 @@ def main():
     ax.set_xlabel("int8 speed-up over float32 (median, higher is better)")
     ax.invert_yaxis()
     fig.tight_layout()
-    fig.savefig(out_path("bench_int8.png"), dpi=110)
+    save_figure(fig, out_path("bench_int8.png"), dpi=110)
     plt.close(fig)
-    print(f"\nwrote {out_path('bench.md')} and {out_path('bench_int8.png')}")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@
    saw, and writes one.
 3. Serves the story page on 127.0.0.1 and takes a screenshot in headless Chromium
    (skipped, saying why, without Playwright or Chromium).
-Figures go to runs/ch07/ (untracked); --refresh-figures writes the committed ones in
-chapters/07_product/figures/: quant_error.png, page.png.
+Figures go to build/figures/07_product/ (untracked); --refresh-figures writes the
+committed ones in chapters/07_product/figures/: quant_error.png, page.png.
 """
 import argparse
 import os
@@ -26,6 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
 import pystory  # noqa: E402
+from pystory.bench import add_output_args, output_dir, save_figure  # noqa: E402
 from pystory.checkpoint import load_checkpoint, load_tokenizer_of  # noqa: E402
 from pystory.gpt import GPT  # noqa: E402
 from pystory.gpt_cli import SHIPPED_MODEL  # noqa: E402
@@ -84,7 +85,7 @@ def quantization(fig_dir, quick, plt):
     axes[1].hist(rel.ravel(), bins=60, color="#a64")
     axes[1].set_title("|w - dequant(q)| in steps of its row (at most 0.5)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(os.path.join(fig_dir, "quant_error.png"), dpi=110)
+    save_figure(fig, os.path.join(fig_dir, "quant_error.png"), dpi=110)
     plt.close(fig)
     return ck, tok
 
@@ -119,9 +120,12 @@ def lora(ck, tok, quick):
 
 def page(fig_dir, quick):
     try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+        from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
-    except ImportError:
-        print("\n3. the web page: skipped (pip install playwright)")
+    except ImportError as e:
+        print(f"\n3. the web page: skipped ({e.name} is not installed; make setup installs it)")
         return
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -132,7 +136,12 @@ def page(fig_dir, quick):
     model, tok, _ = load_model(SHIPPED_MODEL, "c")
     service = StoryService(model, tok, Limits(RATE=10**6, BURST=10**6))
     with BackgroundServer(create_app(service)) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        try:
+            browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        except PlaywrightError as e:
+            print(f"\n3. the web page: skipped (Chromium at {chromium} did not start: "
+                  f"{(str(e).strip().splitlines() or ['?'])[0]})")
+            return
         pg = browser.new_page(viewport={"width": 900, "height": 640})
         pg.goto(url)
         pg.fill("#prompt", "Once upon a time, a little fox")
@@ -140,26 +149,27 @@ def page(fig_dir, quick):
         pg.fill("#max_tokens", "40" if quick else "120")
         pg.click("#write")
         pg.wait_for_function("document.getElementById('story').dataset.done === 'true'", timeout=60_000)
-        pg.screenshot(path=os.path.join(fig_dir, "page.png"), full_page=True)
+        from pystory.atomic import write_bytes_atomic
+        path = os.path.join(fig_dir, "page.png")
+        write_bytes_atomic(path, pg.screenshot(full_page=True))
         print(f"\n3. the web page ({url}): wrote a story with seed 11 in headless Chromium: "
-              f"{pg.inner_text('#status')}")
+              f"{pg.inner_text('#status')}\n  wrote {os.path.relpath(path)}")
         browser.close()
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="a few seconds: smaller measurements")
-    p.add_argument("--refresh-figures", action="store_true", help="write chapters/07_product/figures/")
+    add_output_args(p)
     args = p.parse_args()
-    fig_dir = os.path.join(HERE, "figures") if args.refresh_figures else os.path.join(ROOT, "runs", "ch07")
-    os.makedirs(fig_dir, exist_ok=True)
+    fig_dir = output_dir(HERE, args.refresh_figures)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     ck, tok = quantization(fig_dir, args.quick, plt)
     lora(ck, tok, args.quick)
     page(fig_dir, args.quick)
-    print(f"\nfigures: {fig_dir}")
+    print(f"\nfigures: {os.path.relpath(fig_dir, ROOT)}/")
 
 
 if __name__ == "__main__":

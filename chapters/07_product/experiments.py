@@ -4,9 +4,10 @@
     python chapters/07_product/experiments.py distill    (about 15 minutes on 2 idle cores)
     python chapters/07_product/experiments.py quant      (per-row against group-wise int8; a few minutes)
 
-Each writes a markdown table and a figure to runs/ch07/ (untracked); with
---refresh-figures, to chapters/07_product/figures/ (the committed ones the
-lesson shows). Every number in the lesson's tables comes from these runs.
+Each writes a markdown table and a figure to build/figures/07_product/ (untracked;
+the training runs themselves go to runs/ch07/); with --refresh-figures, to
+chapters/07_product/figures/ (the committed ones the lesson shows). Every number
+in the lesson's tables comes from these runs.
 """
 import argparse
 import json
@@ -19,13 +20,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
-from pystory.bench import machine, markdown_table  # noqa: E402
+from pystory.bench import add_output_args, machine, markdown_table, output_dir, save_figure, write_text  # noqa: E402
+from pystory.cli_args import Int  # noqa: E402
 
 
 def out_dir(args):
-    d = os.path.join(HERE, "figures") if args.refresh_figures else os.path.join(ROOT, "runs", "ch07")
-    os.makedirs(d, exist_ok=True)
-    return d
+    return output_dir(HERE, args.refresh_figures)
 
 
 def run(cmd, log):
@@ -73,8 +73,7 @@ def lora(args):
     note = (f"\n\n`python chapters/07_product/experiments.py lora` ({args.steps} steps, B 8, T 256, "
             f"{args.stories} space stories, c backend); {machine()}; load {os.getloadavg()[0]:.1f}.\n")
     d = out_dir(args)
-    with open(os.path.join(d, "lora.md"), "w") as f:
-        f.write(table + note)
+    write_text(os.path.join(d, "lora.md"), table + note)
     plot(curves, os.path.join(d, "lora_curves.png"), "fine-tuning on space stories (train loss)")
     print(table + note)
 
@@ -104,8 +103,7 @@ def distill(args):
     note = (f"\n\n`python chapters/07_product/experiments.py distill` ({args.steps} steps each of B 4, T 256, same data order, "
             f"teacher: the shipped model); {machine()}; load {os.getloadavg()[0]:.1f}.\n")
     d = out_dir(args)
-    with open(os.path.join(d, "distill.md"), "w") as f:
-        f.write(table + note)
+    write_text(os.path.join(d, "distill.md"), table + note)
     plot(curves, os.path.join(d, "distill_curves.png"), "students on storyworld (validation bits/byte)",
          ylabel="validation bits / byte")
     print(table + note)
@@ -152,8 +150,7 @@ def quant(args):
     table = markdown_table(headers, rows)
     note = (f"\n\n`python chapters/07_product/experiments.py quant --tokens {n_tok}` (shipped model, numpy backend: the same "
             f"arithmetic as the c and cuda ops); {machine()}.\n")
-    with open(os.path.join(out_dir(args), "quant.md"), "w") as f:
-        f.write(table + note)
+    write_text(os.path.join(out_dir(args), "quant.md"), table + note)
     print(table + note)
 
 
@@ -181,18 +178,18 @@ def plot(curves, path, title, ylabel="loss (nats / token)"):
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("which", choices=["lora", "distill", "quant"])
-    p.add_argument("--tokens", type=int, default=190_464, help="quant: validation tokens (default: all)")
-    p.add_argument("--steps", type=int, default=None)
-    p.add_argument("--stories", type=int, default=400)
-    p.add_argument("--samples", type=int, default=50)
-    p.add_argument("--refresh-figures", action="store_true")
+    p.add_argument("--tokens", type=Int(1), default=190_464, help="quant: validation tokens (190,464: all)")
+    p.add_argument("--steps", type=Int(1), default=None, help="training steps (default: lora 300, distill 500)")
+    p.add_argument("--stories", type=Int(2), default=400, help="lora: space stories to fine-tune on")
+    p.add_argument("--samples", type=Int(1), default=50, help="distill: stories sampled for check_story")
+    add_output_args(p)
     args = p.parse_args()
     if args.which == "quant":
         quant(args)

@@ -66,15 +66,16 @@ def load_test(url, clients=4, requests=24, max_tokens=50, timeout=60.0):
 
 
 def main():
-    from pystory.bench import machine, markdown_table
+    from pystory.bench import add_output_args, machine, markdown_table, output_dir, write_text
+    from pystory.cli_args import Int, Path
     p = argparse.ArgumentParser(description="Load-test the story server on localhost.")
     p.add_argument("--url", default=None, help="a running server (default: start one with the shipped model)")
-    p.add_argument("--model", default=None)
-    p.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
-    p.add_argument("--requests", type=int, default=32)
-    p.add_argument("--max-tokens", type=int, default=50)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--refresh-figures", action="store_true", help="write figures/loadtest.md (else runs/ch07/)")
+    p.add_argument("--model", type=Path("file"), default=None, help="the model to serve (default: the shipped one)")
+    p.add_argument("--clients", type=Int(1, 10_000), nargs="+", default=[1, 4, 16], help="clients at once, per row")
+    p.add_argument("--requests", type=Int(1), default=32, help="stories per row")
+    p.add_argument("--max-tokens", type=Int(1, 10_000), default=50, help="tokens per story")
+    p.add_argument("--workers", type=Int(1, 64), default=2, help="the server's story workers")
+    add_output_args(p)
     args = p.parse_args()
     rows = []
 
@@ -100,10 +101,7 @@ def main():
             f"tokens per row, {args.workers} workers, server and clients on one machine: {machine()}; "
             f"load {os.getloadavg()[0]:.1f}\n")
     print(text)
-    d = os.path.join(HERE, "figures") if args.refresh_figures else os.path.join(os.path.dirname(os.path.dirname(HERE)), "runs", "ch07")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "loadtest.md"), "w") as f:
-        f.write(text)
+    write_text(os.path.join(output_dir(HERE, args.refresh_figures), "loadtest.md"), text)
 
 
 if __name__ == "__main__":

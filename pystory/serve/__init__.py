@@ -304,31 +304,36 @@ class BackgroundServer:
         self.thread.join(timeout=20)
 
 
-def main(argv=None):
+def serve_parser():
     import pystory
-    from pystory.checkpoint import CheckpointError
-    from pystory.gpt_cli import SHIPPED_MODEL, load_model
-    from pystory.product_cli import Parser, existing_file, fail, int_in
+    from pystory.cli_args import Int, Parser, Path
+    from pystory.gpt_cli import SHIPPED_MODEL
     p = Parser("python -m pystory serve", description="The story web page and its JSON API.")
-    p.add_argument("--model", type=existing_file, default=SHIPPED_MODEL,
+    p.add_argument("--model", type=Path("file"), default=SHIPPED_MODEL,
                    help="a float, int8 (quantize) or adapter (finetune) checkpoint")
-    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
-    p.add_argument("--port", type=int_in(1, 65535), default=8000)
-    p.add_argument("--workers", type=int_in(1, 64), default=2, help="stories written at once")
-    p.add_argument("--rate", type=int_in(1, 10**6), default=Limits.RATE, help="requests per minute per client")
-    args = p.parse_args(argv)
+    p.add_argument("--port", type=Int(1, 65535), default=8000, help="TCP port to listen on")
+    p.add_argument("--workers", type=Int(1, 64), default=2, help="stories written at once")
+    p.add_argument("--rate", type=Int(1, 10**6), default=Limits.RATE, help="requests per minute per client")
+    return p
+
+
+def main(argv=None):
+    from pystory.cli_args import run
+    return run("serve", _main, sys.argv[1:] if argv is None else argv)
+
+
+def _main(argv):
+    from pystory.cli_args import UserError
+    from pystory.gpt_cli import load_model
+    args = serve_parser().parse_args(argv)
     try:
         import uvicorn
         import starlette  # noqa: F401
     except ImportError as e:
-        return fail("serve", f"{e.name} is not installed; run `make setup` (or pip install starlette uvicorn)")
-    try:
-        model, tok, _ = load_model(args.model, args.backend)
-    except pystory.BackendUnavailable as e:
-        return fail("serve", e)
-    except (CheckpointError, OSError, ValueError) as e:
-        return fail("serve", e)
+        raise UserError(f"{e.name} is not installed; run `make setup` (or pip install -e '.[web]')") from None
+    model, tok, _ = load_model(args.model, args.backend)
     service = StoryService(model, tok, Limits(RATE=args.rate), workers=args.workers,
                            name=os.path.basename(args.model))
     print(f"serving {args.model} ({model.num_params:,} parameters, {type(model).__name__}, backend "
@@ -336,7 +341,7 @@ def main(argv=None):
     try:
         uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="warning")
     except OSError as e:                       # the port is taken, or not ours to open
-        return fail("serve", f"cannot listen on {args.host}:{args.port}: {e.strerror or e}")
+        raise UserError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
     return 0
 
 

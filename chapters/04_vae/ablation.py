@@ -173,9 +173,14 @@ def main(argv=None):
     variant_table = table(results, [ROWS[0], ROWS[-1]] + VARIANT_ROWS)
     times = {n: open(os.path.join(args.base, n, "time.txt")).read().strip()
              for n, _, _ in all_rows if os.path.exists(os.path.join(args.base, n, "time.txt"))}
+    # the date the rows were evaluated (their eval.json), not today's: --table-only may run days later
+    import datetime
+    days = sorted({datetime.date.fromtimestamp(os.path.getmtime(os.path.join(args.base, n, "eval.json"))).isoformat()
+                   for n in results})
+    where = machine().rsplit(";", 1)[0] + f"; rows evaluated {', '.join(days) or 'never'}"
     text = (f"`python chapters/04_vae/ablation.py` — {STEPS} steps of B = 64 sentences per row (the AE row: "
             f"1,000 more before), model `small` (E 64, H 192, Z 32), vae.bpe (V 2,048), storyworld 6,000 stories; "
-            f"500 test sentences, k = 100; {machine()}\n\n{main_table}\n\nSchedules (each alone):\n\n"
+            f"500 test sentences, k = 100; {where}\n\n{main_table}\n\nSchedules (each alone):\n\n"
             f"{schedule_table}\n\nThe full recipe with and without word dropout:\n\n{variant_table}\n\nwall seconds per row (train + eval, shared machine): {times}\n")
     write_text_atomic(os.path.join(figs, "ablation.md"), text)
     write_text_atomic(os.path.join(figs, "ablation.json"),

@@ -256,3 +256,72 @@ def test_training_lowers_the_loss(tmp_path):
     t.run()
     after, _ = elbo_terms(model, sents)
     assert after.mean() < 0.7 * before.mean()
+
+
+# --- the checkpoint kind "vae" (pystory/checkpoint.py's KINDS; the config and sections from pystory/vae.py) ---
+
+def _saved_vae(tmp_path, dtype="float32", optimizer=True):
+    from pystory.checkpoint import save_checkpoint
+    model = VAE(VAEConfig(vocab_size=257, n_embd=4, n_hidden=6, n_latent=3), pystory.backend("numpy")).init_weights(0)
+    path = tmp_path / "vae.ckpt"
+    save_checkpoint(path, model, tokenizer="byte", dtype=dtype, optimizer=optimizer)
+    return model, path
+
+
+def _rewrite_header(path, edit):
+    import json
+    import struct
+    import zlib
+    data = open(path, "rb").read()
+    hlen = struct.unpack("<Q", data[8:16])[0]
+    header = json.loads(data[20:20 + hlen])
+    edit(header)
+    body = json.dumps(header).encode() + data[20 + hlen:]
+    open(path, "wb").write(data[:8] + struct.pack("<QI", len(body) - (len(data) - 20 - hlen), zlib.crc32(body)) + body)
+
+
+@pytest.mark.parametrize("dtype, optimizer", [("float32", True), ("float16", False)])
+def test_a_vae_checkpoint_says_kind_vae_and_loads_its_own_config(tmp_path, dtype, optimizer):
+    from pystory.checkpoint import load_checkpoint
+    model, path = _saved_vae(tmp_path, dtype, optimizer)
+    ck = load_checkpoint(path, kinds=("vae",))
+    assert ck.kind == "vae" and ck.config == model.cfg and ck.meta["sections"][0][1] == dtype
+    assert (ck.m is not None) == optimizer
+    assert_agree(ck.params, model.params.astype(dtype).astype(np.float32), rtol=0, atol=0, name="params")
+
+
+def test_the_gpt_loaders_refuse_a_vae_checkpoint_and_the_vae_loader_a_gpt_one(tmp_path):
+    from pystory.checkpoint import CheckpointError, load_checkpoint
+    from pystory.gpt_cli import SHIPPED_MODEL
+    _, path = _saved_vae(tmp_path)
+    with pytest.raises(CheckpointError, match=r"this is a VAE checkpoint .*python -m pystory vae"):
+        load_checkpoint(path)
+    with pytest.raises(CheckpointError, match=r"this is a GPT checkpoint .*python -m pystory story"):
+        load_checkpoint(SHIPPED_MODEL, kinds=("vae",))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda h: h.pop("kind"), "'config' must have exactly the fields"),        # a VAE config read as a GPT's
+    (lambda h: h["config"].update(n_hidden=0), "n_hidden must be an int >= 1"),
+    (lambda h: h["config"].update(n_latent=True), "config field 'n_latent' must be an integer"),
+    (lambda h: h["config"].pop("n_embd"), "'config' must have exactly the fields"),
+    (lambda h: h["sections"][0].__setitem__(2, 5), "sections of a vae checkpoint must be"),
+    (lambda h: h["sections"][0].__setitem__(1, "int8"), "sections of a vae checkpoint must be"),
+    (lambda h: h.update(kind="vea"), "'kind' must be one of"),
+])
+def test_a_vae_header_that_does_not_fit_its_kind_is_refused(tmp_path, edit, message):
+    from pystory.checkpoint import CheckpointError, load_checkpoint
+    _, path = _saved_vae(tmp_path)
+    _rewrite_header(path, edit)
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(path, kinds=None)
+
+
+def test_the_shipped_vae_has_its_own_tokenizer_beside_it():
+    from pystory.checkpoint import load_checkpoint, load_tokenizer_of
+    from pystory.vae_cli import SHIPPED_MODEL
+    ck = load_checkpoint(SHIPPED_MODEL, kinds=("vae",))
+    assert ck.tokenizer == "vae.bpe"          # not story.bpe: the story model's tokenizer may change
+    assert load_tokenizer_of(ck).vocab_size == ck.config.vocab_size
+    import os
+    assert os.path.getsize(SHIPPED_MODEL) <= 2_000_000

@@ -57,7 +57,7 @@ def _model_args(p):
     p.add_argument("--model", type=Path("file"), default=SHIPPED_MODEL, help="a VAE checkpoint")
     p.add_argument("--tokenizer", type=Tokenizer, default=None,
                    help="its tokenizer file, if not the one beside the checkpoint")
-    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="where the model runs")
 
 
 def _encode_sentence(tok, text, max_len):
@@ -104,7 +104,7 @@ def train_parser():
     from pystory.vae import PRESETS
     from pystory.vae_train import SCHEDULES
     p = _parser("train", "Train the sentence VAE (or, with --lm, a GRU language model of the same size).")
-    p.add_argument("--backend", default="c", choices=pystory.BACKENDS)
+    p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="where the model runs")
     p.add_argument("--corpus", type=Path("file"), default=None,
                    help="a TinyStories-format file (default: storyworld stories)")
     p.add_argument("--stories", type=Int(3), default=6000, help="storyworld stories for the training split")
@@ -112,11 +112,11 @@ def train_parser():
     p.add_argument("--config", default="small", choices=sorted(PRESETS), help="model size")
     p.add_argument("--latent", type=Int(0), default=None, help="latent dimensions (overrides the config)")
     p.add_argument("--lm", action="store_true", help="a GRU language model: no encoder, no code")
-    p.add_argument("--steps", type=Int(1), default=2000)
-    p.add_argument("--batch-size", type=Int(1, 4096), default=64)
-    p.add_argument("--lr", type=Float(0, lo_open=True), default=1e-3)
+    p.add_argument("--steps", type=Int(1), default=2000, help="training steps in all (AE steps included)")
+    p.add_argument("--batch-size", type=Int(1, 4096), default=64, help="sentences per step")
+    p.add_argument("--lr", type=Float(0, lo_open=True), default=1e-3, help="Adam's learning rate")
     p.add_argument("--grad-clip", type=Float(0), default=5.0, help="0: off")
-    p.add_argument("--kl-schedule", default="none", choices=SCHEDULES)
+    p.add_argument("--kl-schedule", default="none", choices=SCHEDULES, help="how the KL weight beta grows")
     p.add_argument("--kl-warmup", type=Int(1), default=1000, help="steps to beta = 1 (linear, sigmoid)")
     p.add_argument("--kl-cycles", type=Int(1), default=4, help="M, cycles (cyclical)")
     p.add_argument("--kl-ratio", type=Float(0, 1, lo_open=True), default=0.5,
@@ -125,9 +125,9 @@ def train_parser():
     p.add_argument("--word-dropout", type=Float(0, 1), default=0.0, help="p, UNK rate of decoder inputs")
     p.add_argument("--ae-steps", type=Int(0), default=0,
                    help="autoencoder pre-training steps (beta = 0), then the decoder is reset")
-    p.add_argument("--eval-every", type=Int(0), default=500)
-    p.add_argument("--ckpt-every", type=Int(0), default=500)
-    p.add_argument("--seed", type=Int(0, 2**32 - 1), default=0)
+    p.add_argument("--eval-every", type=Int(0), default=500, help="steps between validation losses; 0: only at the end")
+    p.add_argument("--ckpt-every", type=Int(0), default=500, help="steps between checkpoints; 0: only at the end")
+    p.add_argument("--seed", type=Int(0, 2**32 - 1), default=0, help="initialisation, data split, batches and noise")
     p.add_argument("--out", type=OutDir, default="runs/vae", help="folder for the checkpoint and the tokenizer copy")
     p.add_argument("--resume", action="store_true", help="continue from OUT/model.ckpt exactly")
     p.add_argument("--ship", type=OutFile, default=None, metavar="FILE",
@@ -226,7 +226,7 @@ def eval_main(argv):
                    help="a TinyStories-format file (default: storyworld)")
     p.add_argument("--stories", type=Int(3), default=6000, help="storyworld stories of the training split")
     p.add_argument("--seed", type=Int(0, 2**32 - 1), default=0, help="the data seed the model was trained with")
-    p.add_argument("--split", default="test", choices=("val", "test"))
+    p.add_argument("--split", default="test", choices=("val", "test"), help="held-out sentences to score")
     p.add_argument("--n", type=Int(2), default=500, help="sentences to evaluate")
     p.add_argument("--k", type=Int(1), default=100, help="importance samples per sentence")
     p.add_argument("--json", type=OutFile, default=None, help="also write the numbers to this file")
@@ -265,7 +265,7 @@ def sample_main(argv):
     p.add_argument("--n", type=Int(1, 1000), default=5, help="how many sentences")
     p.add_argument("--seed", type=SEED, default=None, help="Philox seed (default: from the clock)")
     p.add_argument("--temperature", type=Float(0), default=0.0, help="0: greedy decoding of each code")
-    p.add_argument("--max-len", type=Int(1, 256), default=48)
+    p.add_argument("--max-len", type=Int(1, 256), default=48, help="tokens per sentence at most")
     args = p.parse_args(argv)
     model, tok, _ = _load(args)
     seed = args.seed if args.seed is not None else time.time_ns() % 2**32

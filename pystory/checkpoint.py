@@ -69,7 +69,7 @@ from pystory.atomic import atomic_open
 from pystory.gpt import GPTConfig, num_params
 
 __all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "save_sections", "load_checkpoint", "load_tokenizer_of",
-           "tokenizer_sha256", "place_tokenizer", "upgrade_checkpoint"]
+           "tokenizer_sha256", "place_tokenizer", "tokenizer_file_of", "place_file", "upgrade_checkpoint"]
 
 MAGIC = b"PYSTGPT2"
 MAGIC_V1 = b"PYSTGPT1"
@@ -162,8 +162,18 @@ def place_tokenizer(spec, folder):
     name = os.path.basename(os.fspath(spec))
     if not TOKENIZER_NAME.fullmatch(name):
         name = "tokenizer.bpe"
+    return place_file(spec, folder, name)
+
+
+def tokenizer_file_of(ck):
+    """What place_tokenizer takes for checkpoint `ck`'s tokenizer: 'byte', or the file beside it."""
+    return "byte" if ck.tokenizer == "byte" else os.path.join(os.path.dirname(os.path.abspath(ck.path)), ck.tokenizer)
+
+
+def place_file(src, folder, name):
+    """Copy file `src` to folder/name (atomically; kept if already identical); return name."""
     dest = os.path.join(folder, name)
-    with open(spec, "rb") as f:
+    with open(src, "rb") as f:
         data = f.read()
     if os.path.isfile(dest):
         with open(dest, "rb") as f:

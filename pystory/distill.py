@@ -113,24 +113,15 @@ def main(argv=None):
 
 def _main(argv):
     import pystory
-    from pystory.checkpoint import CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer
+    from pystory.checkpoint import CheckpointError
     from pystory.cli_args import UserError
-    from pystory.data.loader import BatchLoader
-    from pystory.gpt_cli import prepare_shards
+    from pystory.gpt_cli import float_model_into, train_and_val
     from pystory.train import TrainConfig, TrainingDiverged, log_to, token_byte_lengths
     args = distill_parser().parse_args(argv)
     be = pystory.backend(args.backend)
-    tk = load_checkpoint(args.teacher)
-    if tk.kind != "float":
-        raise UserError(f"{args.teacher} is a {tk.kind} checkpoint; the teacher must be a float model")
-    tok = load_tokenizer_of(tk)
-    os.makedirs(args.out, exist_ok=True)
-    tdir = os.path.dirname(os.path.abspath(args.teacher))
-    tok_name = place_tokenizer("byte" if tk.tokenizer == "byte" else os.path.join(tdir, tk.tokenizer), args.out)
-    data = prepare_shards(args.corpus, tok, args.out)
+    tk, tok, tok_name = float_model_into(args.teacher, args.out, "the teacher must be a float model")
     T = tk.config.block_size
-    loader = BatchLoader(data, args.batch_size, T, seed=args.seed, split="train", expected_vocab=tok.vocab_size)
-    val = BatchLoader(data, args.batch_size, T, seed=args.seed, split="val", expected_vocab=tok.vocab_size)
+    loader, val = train_and_val(args.corpus, tok, args.out, args.batch_size, T, args.seed)
     teacher = GPT(tk.config, be)
     teacher.load_params(tk.params)
     cfg = student_config(tk.config, args.width)

@@ -70,6 +70,27 @@ def _source_stamp(corpus, tok):
     return "\n".join(parts) + "\n"
 
 
+def float_model_into(path, folder, refusal):
+    """(checkpoint, tokenizer, the tokenizer's name in `folder`) of the float model at `path`, its
+    tokenizer copied into `folder` (made): where quantize, finetune and distill start from.
+    Another kind of checkpoint is refused: '{path} is a q8 checkpoint; ' + refusal."""
+    from pystory.checkpoint import tokenizer_file_of
+    ck = load_checkpoint(path)
+    if ck.kind != "float":
+        raise UserError(f"{path} is a {ck.kind} checkpoint; {refusal}")
+    tok = load_tokenizer_of(ck)
+    os.makedirs(folder, exist_ok=True)
+    return ck, tok, place_tokenizer(tokenizer_file_of(ck), folder)
+
+
+def train_and_val(corpus, tok, out_dir, batch_size, T, seed):
+    """The training and validation BatchLoaders of `corpus` (tokenized into out_dir/data by prepare_shards)."""
+    from pystory.data.loader import BatchLoader
+    data = prepare_shards(corpus, tok, out_dir)
+    return tuple(BatchLoader(data, batch_size, T, seed=seed, split=split, expected_vocab=tok.vocab_size)
+                 for split in ("train", "val"))
+
+
 def prepare_shards(corpus, tok, out_dir):
     """A folder of train_*.bin / val_*.bin shards for `corpus` under tokenizer `tok`.
 

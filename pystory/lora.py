@@ -332,23 +332,14 @@ def main(argv=None):
 def _main(argv):
     args = finetune_parser().parse_args(argv)
     import pystory
-    from pystory.checkpoint import CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer, save_checkpoint
+    from pystory.checkpoint import CheckpointError, place_tokenizer, save_checkpoint
     from pystory.cli_args import UserError
-    from pystory.data.loader import BatchLoader
-    from pystory.gpt_cli import prepare_shards
+    from pystory.gpt_cli import float_model_into, train_and_val
     from pystory.train import TrainConfig, TrainingDiverged, log_to, token_byte_lengths
     be = pystory.backend(args.backend)
-    bk = load_checkpoint(args.model)
-    if bk.kind != "float":
-        raise UserError(f"{args.model} is a {bk.kind} checkpoint; fine-tune a float model")
-    tok = load_tokenizer_of(bk)
-    os.makedirs(args.out, exist_ok=True)
-    model_dir = os.path.dirname(os.path.abspath(args.model))
-    tok_name = place_tokenizer("byte" if bk.tokenizer == "byte" else os.path.join(model_dir, bk.tokenizer), args.out)
-    data = prepare_shards(args.corpus, tok, args.out)
+    bk, tok, tok_name = float_model_into(args.model, args.out, "fine-tune a float model")
     T = min(args.seq_len or bk.config.block_size, bk.config.block_size)
-    loader = BatchLoader(data, args.batch_size, T, seed=args.seed, split="train", expected_vocab=tok.vocab_size)
-    val = BatchLoader(data, args.batch_size, T, seed=args.seed, split="val", expected_vocab=tok.vocab_size)
+    loader, val = train_and_val(args.corpus, tok, args.out, args.batch_size, T, args.seed)
     lr = args.lr or (3e-4 if args.full else 2e-3)
     tc = TrainConfig(steps=args.steps, batch_size=args.batch_size, seq_len=T, lr=lr, warmup=args.warmup,
                      weight_decay=0.1 if args.full else 0.0, grad_clip=args.grad_clip, eval_every=args.eval_every,
@@ -397,20 +388,9 @@ def _main(argv):
 
 def place_base(base_path, folder):
     """Copy the base checkpoint into `folder` (kept if identical) and return its file name there."""
-    from pystory.atomic import atomic_open
+    from pystory.checkpoint import place_file
     name = os.path.basename(base_path)
-    if not _FILE_NAME.fullmatch(name):
-        name = "base.ckpt"
-    dest = os.path.join(folder, name)
-    with open(base_path, "rb") as f:
-        data = f.read()
-    if os.path.isfile(dest):
-        with open(dest, "rb") as f:
-            if f.read() == data:
-                return name
-    with atomic_open(dest, "wb") as f:
-        f.write(data)
-    return name
+    return place_file(base_path, folder, name if _FILE_NAME.fullmatch(name) else "base.ckpt")
 
 
 if __name__ == "__main__":

@@ -233,19 +233,10 @@ def main(argv=None):
 
 
 def _main(argv):
-    from pystory.checkpoint import load_checkpoint, load_tokenizer_of, place_tokenizer
-    from pystory.cli_args import UserError
+    from pystory.gpt_cli import float_model_into
     args = quantize_parser().parse_args(argv)
     t0 = time.perf_counter()
-    ck = load_checkpoint(args.model)
-    if ck.kind != "float":
-        raise UserError(f"{args.model} is a {ck.kind} checkpoint; give a float model")
-    load_tokenizer_of(ck)
-    out_dir = os.path.dirname(os.path.abspath(args.out))
-    os.makedirs(out_dir, exist_ok=True)
-    tok_src = "byte" if ck.tokenizer == "byte" else os.path.join(os.path.dirname(os.path.abspath(args.model)),
-                                                                   ck.tokenizer)
-    tok_name = place_tokenizer(tok_src, out_dir)
+    ck, _, tok_name = float_model_into(args.model, os.path.dirname(os.path.abspath(args.out)), "give a float model")
     sections = quantize_params(ck.params, ck.config)
     # the training history stays with the float model (it is a third of a small file)
     save_quantized(args.out, sections, ck.config, tokenizer=tok_name, step=ck.step,

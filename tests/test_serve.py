@@ -102,12 +102,15 @@ def test_bad_fields_get_400_with_a_message_naming_the_field(shipped, body, messa
 
 
 def test_not_json_nan_and_too_many_prompt_tokens_are_refused(shipped):
-    c, _ = client(shipped)
+    c, service = client(shipped)
     assert c.post("/api/story", content=b"{not json").status_code == 400
     r = c.post("/api/story", content=b'{"temperature": NaN}')
     assert r.status_code == 400 and "'temperature' must be" in r.json()["error"]
-    r = c.post("/api/story", json={"prompt": "the " * 200})
-    assert r.status_code == 400 and "tokens; at most 128" in r.json()["error"]
+    limit = service.max_prompt_tokens                  # half the context of whatever model ships
+    prompt = "a " * (limit + 1)
+    assert len(prompt) <= Limits().MAX_PROMPT_CHARS and len(shipped[1].encode(prompt)) > limit
+    r = c.post("/api/story", json={"prompt": prompt})
+    assert r.status_code == 400 and f"tokens; at most {limit}" in r.json()["error"]
 
 
 def test_a_body_over_the_limit_gets_413(shipped):

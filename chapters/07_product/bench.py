@@ -88,11 +88,14 @@ def out_path(name):
 
 
 def bench_linear(repeats):
+    from pystory.checkpoint import load_checkpoint
+    from pystory.gpt_cli import SHIPPED_MODEL
     rng = np.random.default_rng(0)
-    # (what, N, C, OC): the shipped model's matrices (C 128, V 2048)
-    sizes = [("qkv, 1 token", 1, 128, 384), ("fc, 1 token", 1, 128, 512), ("fcproj, 1 token", 1, 512, 128),
-             ("logits, 1 token", 1, 128, 2048), ("fc, 256 tokens", 256, 128, 512),
-             ("logits, 256 tokens", 256, 128, 2048)]
+    cfg = load_checkpoint(SHIPPED_MODEL).config
+    C, V = cfg.n_embd, cfg.vocab_size
+    # (what, N, C, OC): the shipped model's matrices, whatever model ships
+    sizes = [("qkv, 1 token", 1, C, 3 * C), ("fc, 1 token", 1, C, 4 * C), ("fcproj, 1 token", 1, 4 * C, C),
+             ("logits, 1 token", 1, C, V), ("fc, 256 tokens", 256, C, 4 * C), ("logits, 256 tokens", 256, C, V)]
     if ARGS.quick:
         sizes = sizes[:2]
     rows, plot = [], []

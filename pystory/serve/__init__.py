@@ -328,12 +328,12 @@ def _main(argv):
     from pystory.cli_args import UserError
     from pystory.gpt_cli import load_model
     args = serve_parser().parse_args(argv)
+    model, tok, _ = load_model(args.model, args.backend)       # a bad model file is the first thing said
     try:
         import uvicorn
         import starlette  # noqa: F401
     except ImportError as e:
         raise UserError(f"{e.name} is not installed; run `make setup` (or pip install -e '.[web]')") from None
-    model, tok, _ = load_model(args.model, args.backend)
     service = StoryService(model, tok, Limits(RATE=args.rate), workers=args.workers,
                            name=os.path.basename(args.model))
     print(f"serving {args.model} ({model.num_params:,} parameters, {type(model).__name__}, backend "

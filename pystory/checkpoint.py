@@ -31,22 +31,19 @@ Parameters can be stored as float16 for shipping (half the size; the model
 computes in float32 after loading); training checkpoints keep float32 and
 the optimizer state, which is what makes `--resume` exact.
 
-Kinds (chapter 07). A header may say "kind": "q8" (an int8 model: sections
-rest, q8, q8scale, laid out by pystory/quantize.py) or "lora" (adapters for a
-base model named beside it: sections lora [, m, v], laid out by
-pystory/lora.py); no kind is a float model as above. The module of the kind
-says which sections a config needs, and this loader checks them like the
-rest. int8 sections stay int8 after loading (`ck.sections`); `ck.params` is
-the float parameters of a float model, None otherwise.
-
-Kinds with a config of their own (chapter 04): "vae" holds a sentence VAE,
-whose "config" is a VAEConfig, not a GPTConfig. Its module parses and checks
-that config (`pystory.vae.vae_config`) and says which sections it has
-(`pystory.vae.vae_sections`: params as float32 or float16, then m and v for
-a training checkpoint). One table, KINDS, says for every kind which module
-does what. A caller says which kinds it can use (`load_checkpoint(path,
-kinds=("vae",))`); the default is the GPT's kinds, so a VAE file given to
-`python -m pystory story` is refused with a pointer to the right command.
+Kinds. A header may say what the file holds in its "kind" field (KINDS
+below); no kind is "float", a float GPT as above. Chapter 07 adds "q8" (an
+int8 GPT: sections rest, q8, q8scale, laid out by pystory/quantize.py) and
+"lora" (adapters for a base model named beside it: sections lora [, m, v],
+laid out by pystory/lora.py); chapter 04 adds "vae" (the sentence VAE,
+pystory/vae.py), a flat params [, m, v] buffer of its own config. The
+module of the kind says which sections a config needs and, for a kind whose
+config is not a GPTConfig, parses and checks that config; this
+loader checks both like the rest. A loader says which kinds it can use
+(`load_checkpoint(path, kinds=("vae",))`; the default is the GPT kinds) and a
+file of another kind is refused by name. int8 sections stay int8 after
+loading (`ck.sections`); `ck.params` is the float parameters of a float
+buffer, None otherwise.
 
 Format 1 files (pystory before this format) are refused with a pointer to
 `python -m pystory.checkpoint upgrade FILE`, which rewrites one as format 2
@@ -55,7 +52,6 @@ with the same parameter bytes.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -69,7 +65,8 @@ from pystory.atomic import atomic_open
 from pystory.gpt import GPTConfig, num_params
 
 __all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "save_sections", "load_checkpoint", "load_tokenizer_of",
-           "tokenizer_sha256", "place_tokenizer", "tokenizer_file_of", "place_file", "upgrade_checkpoint"]
+           "tokenizer_sha256", "place_tokenizer", "tokenizer_file_of", "place_file", "upgrade_checkpoint", "KINDS",
+           "GPT_KINDS", "int_config", "flat_sections"]
 
 MAGIC = b"PYSTGPT2"
 MAGIC_V1 = b"PYSTGPT1"
@@ -77,19 +74,18 @@ FORMAT_VERSION = 2
 PREFIX = 20                      # magic, header length, CRC-32
 MAX_HEADER = 64 << 20            # a header (mostly the loss history) is far smaller; refuse anything bigger
 DTYPES = {"float32": np.float32, "float16": np.float16, "int8": np.int8}
-# What a file holds, by its header's "kind": kind -> (module, its sections function, its config
-# parser or None for a GPTConfig). "float" (no kind in the header) is the GPT, checked here; an int8
-# GPT (pystory/quantize.py), a LoRA adapter for a GPT (pystory/lora.py) and a sentence VAE
-# (pystory/vae.py, chapter 04, a config of its own) are laid out by their modules.
+# What a file holds, by its header's "kind" (absent: "float"):
+#   kind -> (the module that defines it, its sections function, its config parser)
+# sections(header, config) -> the [name, dtype, count] list a file of that kind and config must have
+# (ValueError if the header's own fields of that kind are wrong); the config parser turns the header's
+# "config" object into that kind's config (ValueError if it is not one); None: a GPTConfig.
 KINDS = {
-    "float": None,
-    "q8": ("pystory.quantize", "q8_sections", None),
-    "lora": ("pystory.lora", "adapter_sections", None),
-    "vae": ("pystory.vae", "vae_sections", "vae_config"),
+    "float": ("pystory.checkpoint", "gpt_sections", None),            # a float GPT (chapter 06)
+    "q8":    ("pystory.quantize", "q8_sections", None),               # an int8 GPT (chapter 07)
+    "lora":  ("pystory.lora", "adapter_sections", None),              # LoRA adapters of a GPT (chapter 07)
+    "vae":   ("pystory.vae", "vae_sections", "config_from_header"),    # the sentence VAE (chapter 04)
 }
-GPT_KINDS = ("float", "q8", "lora")       # what `python -m pystory story` and its friends can use
-# the command that uses a kind, for the message that refuses it elsewhere
-COMMAND_OF = {"float": "story", "q8": "story", "lora": "story", "vae": "vae"}
+GPT_KINDS = ("float", "q8", "lora")      # what `story`, `train`, `eval`, ... can run
 SECTIONS = ("params", "m", "v")
 # A tokenizer file name: letters, digits, '.', '_', '-'; not starting with '.'. No folder, no "..".
 TOKENIZER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
@@ -239,15 +235,16 @@ def save_checkpoint(path, model, *, step=0, tokenizer="byte", dtype="float32", o
         raise ValueError(f"save_checkpoint({path}): a parameter is beyond float16's range (65504); "
                          f"save as float32")
     return save_sections(path, model.cfg, arrays, tokenizer=tokenizer, tok=tok, step=step,
-                         train_state=train_state, kind=getattr(model, "kind", "float"))
+                         train_state=train_state, kind=getattr(model, "KIND", "float"))
 
 
 def save_sections(path, config, arrays, *, tokenizer="byte", tok=None, step=0, train_state=None,
                   kind="float", extra=None):
     """Write [(name, array), ...] as a checkpoint of `kind` (q8 and lora files use this directly);
-    `extra` adds header fields of that kind. A kind other than float is checked against its own layout."""
+    `extra` adds header fields of that kind. A header other than a float GPT's passes every check of
+    load before it is written."""
     if kind not in KINDS:
-        raise ValueError(f"save_checkpoint: kind must be one of {list(KINDS)}, got {kind!r}")
+        raise ValueError(f"save_checkpoint: unknown checkpoint kind {kind!r} (one of {list(KINDS)})")
     if tok is None:
         tok = _tokenizer_beside(path, tokenizer, "save_checkpoint")
         if tok.vocab_size != config.vocab_size:
@@ -264,7 +261,7 @@ def save_sections(path, config, arrays, *, tokenizer="byte", tok=None, step=0, t
     }
     if kind != "float":
         header.update(kind=kind, **(extra or {}))
-        _check_header(path, header)               # a q8 or lora writer must match its own layout
+        _check_header(path, header)               # a writer of a kind must match its own layout
     data = _encode(header, arrays)
     with atomic_open(path, "wb") as f:   # readers see the old checkpoint or the new one, never half
         f.write(data)
@@ -293,26 +290,11 @@ def _check_header(path, header):
     kind = header.get("kind", "float")
     if not isinstance(kind, str) or kind not in KINDS:
         bad(f"'kind' must be one of {list(KINDS)}")
-    module, sections_of, config_of = KINDS[kind] or (None, None, None)
-    if module is not None:
-        module = importlib.import_module(module)
-    cfg = header.get("config")
-    if config_of is not None:                     # a kind with a config of its own parses it
-        try:
-            config = getattr(module, config_of)(cfg)
-        except ValueError as e:
-            bad(str(e))
-    else:
-        names = [f for f in GPTConfig.__dataclass_fields__]
-        if not isinstance(cfg, dict) or sorted(cfg) != sorted(names):
-            bad(f"'config' must have exactly the fields {names}")
-        for k in names:
-            if not _is_int(cfg[k], 1, 2**31 - 1):
-                bad(f"config field {k!r} must be an integer in [1, 2^31)")
-        try:
-            config = GPTConfig(**cfg)
-        except ValueError as e:
-            bad(str(e))
+    sections_of, parse_config = _kind_functions(kind)
+    try:
+        config = (parse_config or gpt_config)(header.get("config"))
+    except ValueError as e:
+        bad(str(e))
     if not isinstance(header.get("tokenizer"), str):
         bad("'tokenizer' must be a string")
     sha = header.get("tokenizer_sha256")
@@ -325,28 +307,63 @@ def _check_header(path, header):
     sections = header.get("sections")
     if not isinstance(sections, list) or not all(isinstance(s, list) and len(s) == 3 for s in sections):
         bad("'sections' must be a list of [name, dtype, count]")
-    if kind != "float":                           # the layout its own module defines
-        try:
-            want = getattr(module, sections_of)(header, config)
-        except ValueError as e:
-            bad(str(e))
-        if sections != want:
-            bad(f"the sections of a {kind} checkpoint must be {want} for its config")
-        return config
-    if [s[0] for s in sections] not in (["params"], ["params", "m", "v"]):
-        bad("the sections must be params, or params, m and v")
-    P = num_params(config)
-    for name, dtype, n in sections:
-        if dtype not in DTYPES or (name != "params" and dtype != "float32"):
-            bad(f"section {name!r} has an unknown dtype")
-        if not _is_int(n) or n != P:
-            bad(f"section {name!r} must hold {P} values (what the config needs)")
+    try:                                          # the layout the kind's own module defines
+        want = sections_of(header, config)
+    except ValueError as e:
+        bad(str(e))
+    if sections != want:
+        bad(f"the sections of a {kind} checkpoint must be {want} for its config")
     return config
 
 
+def _kind_functions(kind):
+    """(sections function, config parser or None) of a kind, from its module (imported when needed:
+    chapter 06's loader does not import chapter 05's or 07's modules to read a GPT)."""
+    import importlib
+    module, sections, parser = KINDS[kind]
+    module = importlib.import_module(module)
+    return getattr(module, sections), parser and getattr(module, parser)
+
+
+def int_config(config_class, cfg, lo=1):
+    """A config made of ints from a header's "config" object: exactly the fields of config_class,
+    each an integer in [lo, 2^31), then the class's own checks. ValueError names the field."""
+    names = [f for f in config_class.__dataclass_fields__]
+    if not isinstance(cfg, dict) or sorted(cfg) != sorted(names):
+        raise ValueError(f"'config' must have exactly the fields {names}")
+    for k in names:
+        if not _is_int(cfg[k], lo, 2**31 - 1):
+            raise ValueError(f"config field {k!r} must be an integer in [{lo}, 2^31)")
+    return config_class(**cfg)
+
+
+def gpt_config(cfg):
+    """The GPTConfig of a GPT kind's header."""
+    return int_config(GPTConfig, cfg)
+
+
+def flat_sections(header, P):
+    """The sections of a model kept in one flat buffer of P parameters: params (float32, or float16
+    to ship), and AdamW's m and v (float32) in a training checkpoint."""
+    names = [s[0] for s in header["sections"]]
+    if names not in (["params"], ["params", "m", "v"]):
+        raise ValueError("the sections must be params, or params, m and v")
+    dtype = header["sections"][0][1]
+    if dtype not in ("float32", "float16"):
+        raise ValueError("section 'params' must be float32 or float16")
+    for name, _, n in header["sections"]:
+        if not _is_int(n) or n != P:
+            raise ValueError(f"section {name!r} must hold {P} values (what the config needs)")
+    return [["params", dtype, P]] + [[name, "float32", P] for name in names[1:]]
+
+
+def gpt_sections(header, cfg):
+    """The sections of a float GPT (kind "float")."""
+    return flat_sections(header, num_params(cfg))
+
+
 def load_checkpoint(path, *, expected_config=None, expected_vocab=None, kinds=GPT_KINDS):
-    """Read and validate a checkpoint; CheckpointError says which check failed.
-    kinds: the kinds the caller can use (default: a GPT, float, int8 or an adapter); None takes any."""
+    """Read and validate a checkpoint of one of `kinds`; CheckpointError says which check failed."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
@@ -371,10 +388,9 @@ def load_checkpoint(path, *, expected_config=None, expected_vocab=None, kinds=GP
         raise CheckpointError(f"{path}: corrupt checkpoint: unreadable header ({type(e).__name__})") from None
     config = _check_header(path, header)
     kind = header.get("kind", "float")
-    if kinds is not None and kind not in kinds:
-        what = {"float": "GPT", "q8": "int8 GPT", "lora": "LoRA adapter", "vae": "VAE"}.get(kind, kind)
-        raise CheckpointError(f"{path}: this is a {what} checkpoint (kind {kind!r}), not one this command "
-                              f"uses; use it with `python -m pystory {COMMAND_OF[kind]}`")
+    if kind not in kinds:
+        raise CheckpointError(f"{path}: is a {kind} checkpoint; this needs a {' or '.join(kinds)} one "
+                              f"(give a file of the right kind)")
     payload = memoryview(data)[PREFIX + hlen:]
     sizes = [n * np.dtype(dtype).itemsize for _, dtype, n in header["sections"]]
     if sum(sizes) != len(payload):             # before any view of the payload is made

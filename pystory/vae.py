@@ -46,7 +46,7 @@ import numpy as np
 
 from pystory.philox import philox_normal, philox_uniform
 
-__all__ = ["VAEConfig", "VAE", "param_shapes", "num_params", "vae_config", "vae_sections", "ENCODER", "PRESETS"]
+__all__ = ["VAEConfig", "VAE", "param_shapes", "num_params", "config_from_header", "vae_sections", "ENCODER", "PRESETS"]
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -108,30 +108,19 @@ def num_params(cfg):
     return sum(math.prod(s) for s in param_shapes(cfg).values())
 
 
-# --- what a checkpoint of kind "vae" holds (pystory/checkpoint.py calls these to check a header) ---
+# --- what a checkpoint of kind "vae" holds (pystory/checkpoint.py's KINDS calls these to check a header) ---
 
-def vae_config(d):
-    """A header's "config" -> VAEConfig; ValueError names the field that is wrong (its value is not echoed)."""
-    names = [f.name for f in dataclasses.fields(VAEConfig)]
-    if not isinstance(d, dict) or sorted(d) != sorted(names):
-        raise ValueError(f"'config' must have exactly the fields {names}")
-    for k in names:
-        v = d[k]
-        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < 2**31:
-            raise ValueError(f"config field {k!r} must be an integer in [0, 2^31)")
-    return VAEConfig(**d)                 # its own rules: sizes >= 1, n_latent >= 0
+def config_from_header(cfg):
+    """A header's "config" -> VAEConfig: exactly its fields, integers (n_latent may be 0), then its own rules."""
+    from pystory.checkpoint import int_config
+    return int_config(VAEConfig, cfg, lo=0)
 
 
 def vae_sections(header, cfg):
     """The sections a VAE checkpoint of config cfg must have: params (float32, or float16 as shipped),
     then Adam's m and v (float32) in a training checkpoint."""
-    P = num_params(cfg)
-    given = header.get("sections") or [[None, None, None]]
-    dtype = given[0][1] if given[0][1] in ("float32", "float16") else "float32"
-    want = [["params", dtype, P]]
-    if [s[0] for s in given] == ["params", "m", "v"]:
-        want += [["m", "float32", P], ["v", "float32", P]]
-    return want
+    from pystory.checkpoint import flat_sections
+    return flat_sections(header, num_params(cfg))
 
 
 def _views(buf, cfg):
@@ -163,7 +152,7 @@ def _init_scale(name, shape, H):
 
 
 class VAE:
-    kind = "vae"                 # what a checkpoint of this model says it holds
+    KIND = "vae"                 # the checkpoint kind of this model (pystory/checkpoint.py KINDS)
 
     def __init__(self, cfg, be, dtype=np.float32):
         self.cfg, self.be, self.xp, self.dtype = cfg, be, be.xp, np.dtype(dtype)

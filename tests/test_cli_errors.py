@@ -101,6 +101,11 @@ BAD = [
     ("data tokenize --tokenizer nope --corpus {f}/corpus", "nope"),
     ("data tokenize --corpus {f}/folder --out {f}/tok_out", "no train.txt or val.txt"),
     ("data tokenize --corpus {f}/corpus --out {f}/a_file", "--out"),
+    ("data download", "dataset"), ("data download wikipedia", "wikipedia"),
+    ("data download tinystories --version v3", "--version"), ("data download tinystories --splits test", "--splits"),
+    ("data download tinystories --timeout 0", "--timeout"), ("data download tinystories --timeout nan", "--timeout"),
+    ("data download tinystories --tokenizer {f}/nowhere.bpe", "nowhere.bpe"),
+    ("data download tinystories --out {f}/a_file", "--out"),
     # vae (chapter 04)
     ("vae frobnicate", "unknown command"), ("vae sample --n 0", "--n"), ("vae sample --n x", "--n"),
     ("vae sample --seed -1", "--seed"), (f"vae sample --seed {2**64}", "--seed"),

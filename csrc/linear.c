@@ -106,48 +106,84 @@ static inline void micro_kernel(int kc, const float* restrict ap, const float* r
     }
 }
 
+// B (K x Nc) packed for the micro-kernel: block p (rows p*KC ...) starts at
+// p*KC*npad, and inside it strip s (columns s*NR ...) is kc x NR floats at s*kc*NR.
+long matmul_packed_size(int Nc, int K) {
+    long nstrips = (Nc + NR - 1) / NR;
+    return (long)K * nstrips * NR;
+}
+
+// Pack strip t of the nblocks * nstrips (block, strip) pairs of B.
+static void pack_b_task(float* restrict bpack, const float* b, long sbk, long sbn, int Nc, int K, int t) {
+    int nstrips = (Nc + NR - 1) / NR;
+    long npad = (long)nstrips * NR;
+    int p = t / nstrips, s = t % nstrips;
+    int pc = p * KC, kc = (int)min_l(KC, K - pc);
+    pack_b_strip(bpack + (long)pc * npad + (long)s * kc * NR, b, sbk, sbn, pc, kc, s * NR, Nc);
+}
+
+void matmul_pack_b(float* bpack, const float* b, long sbk, long sbn, int Nc, int K) {
+    if (Nc <= 0 || K <= 0) return;
+    int ntasks = ((K + KC - 1) / KC) * ((Nc + NR - 1) / NR);
+    #pragma omp parallel for schedule(static) if ((long)Nc * K > (1 << 18))
+    for (int t = 0; t < ntasks; t++) pack_b_task(bpack, b, sbk, sbn, Nc, K, t);
+}
+
+// C[ic:ic+mc, :] += A[ic:ic+mc, :] @ B for one MC-row block of C, B already packed;
+// apack is scratch for one packed A block.
+static void compute_block(float* c, const float* a, long sam, long sak, const float* bpack,
+                          float* apack, int ic, int mc, int M, int Nc, int K) {
+    int nstrips = (Nc + NR - 1) / NR;
+    long npad = (long)nstrips * NR;
+    for (int pc = 0; pc < K; pc += KC) {
+        int kc = (int)min_l(KC, K - pc);
+        pack_a(apack, a, sam, sak, ic, mc, pc, kc, M);    // A block -> L2
+        const float* bblock = bpack + (long)pc * npad;
+        for (int s = 0; s < nstrips; s++) {               // B strip -> L1
+            int jr = s * NR;
+            int nr = (int)min_l(NR, Nc - jr);
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = (int)min_l(MR, mc - ir);
+                micro_kernel(kc, apack + (long)ir * kc, bblock + (long)s * kc * NR,
+                             c + (long)(ic + ir) * Nc + jr, Nc, mr, nr);
+            }
+        }
+    }
+}
+
+#define APACK_FLOATS (((MC + MR - 1) / MR * MR) * KC)   // one A block, whole MR strips
+
+// C += A @ B with B packed by matmul_pack_b, on the calling thread only: for
+// callers that split the work themselves (the GRU gives each thread its own
+// batch rows and reuses one packed weight matrix for every time step).
+void matmul_accumulate_packed(float* c, const float* a, long sam, long sak, const float* bpack,
+                              int M, int Nc, int K) {
+    if (M <= 0 || Nc <= 0 || K <= 0) return;
+    float* apack = malloc(sizeof(float) * APACK_FLOATS);
+    if (!apack) abort();
+    for (int ic = 0; ic < M; ic += MC) compute_block(c, a, sam, sak, bpack, apack, ic, (int)min_l(MC, M - ic), M, Nc, K);
+    free(apack);
+}
+
 void matmul_accumulate(float* c, const float* a, long sam, long sak,
                        const float* b, long sbk, long sbn, int M, int Nc, int K) {
     if (M <= 0 || Nc <= 0 || K <= 0) return;
-    int nstrips = (Nc + NR - 1) / NR;          // NR-wide strips of B's columns
-    int nblocks = (K + KC - 1) / KC;           // KC-deep blocks of B's rows
-    long npad = (long)nstrips * NR;
-    // All of B, packed once: block p (rows p*KC ...) starts at p*KC*npad, and
-    // inside it strip s is kc x NR floats at s*kc*NR. Scratch, freed below.
-    float* bpack = malloc(sizeof(float) * (long)K * npad);
+    int ntasks = ((K + KC - 1) / KC) * ((Nc + NR - 1) / NR);
+    // All of B, packed once (scratch, freed below).
+    float* bpack = malloc(sizeof(float) * matmul_packed_size(Nc, K));
     if (!bpack) abort();  // out of memory: a void op has nothing sensible to return
     int par = (double)M * Nc * K > 1e6;       // few flops are not worth waking threads for
     #pragma omp parallel if (par)
     {
         #pragma omp for schedule(static)
-        for (int t = 0; t < nblocks * nstrips; t++) {
-            int p = t / nstrips, s = t % nstrips;
-            int pc = p * KC, kc = (int)min_l(KC, K - pc);
-            pack_b_strip(bpack + (long)pc * npad + (long)s * kc * NR, b, sbk, sbn, pc, kc, s * NR, Nc);
-        }
+        for (int t = 0; t < ntasks; t++) pack_b_task(bpack, b, sbk, sbn, Nc, K, t);
         // (the one barrier: B is packed before anyone reads it)
         // Each thread then owns whole MC-row blocks of C: no two threads write
         // the same value, so no more barriers (they are costly when a core is busy).
-        float* apack = malloc(sizeof(float) * ((MC + MR - 1) / MR * MR) * KC);  // whole MR strips
+        float* apack = malloc(sizeof(float) * APACK_FLOATS);
         if (!apack) abort();
         #pragma omp for schedule(dynamic, 1)
-        for (int ic = 0; ic < M; ic += MC) {
-            int mc = (int)min_l(MC, M - ic);
-            for (int pc = 0; pc < K; pc += KC) {
-                int kc = (int)min_l(KC, K - pc);
-                pack_a(apack, a, sam, sak, ic, mc, pc, kc, M);   // A block -> L2
-                const float* bblock = bpack + (long)pc * npad;
-                for (int s = 0; s < nstrips; s++) {               // B strip -> L1
-                    int jr = s * NR;
-                    int nr = (int)min_l(NR, Nc - jr);
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        int mr = (int)min_l(MR, mc - ir);
-                        micro_kernel(kc, apack + (long)ir * kc, bblock + (long)s * kc * NR,
-                                     c + (long)(ic + ir) * Nc + jr, Nc, mr, nr);
-                    }
-                }
-            }
-        }
+        for (int ic = 0; ic < M; ic += MC) compute_block(c, a, sam, sak, bpack, apack, ic, (int)min_l(MC, M - ic), M, Nc, K);
         free(apack);
     }
     free(bpack);

@@ -10,4 +10,11 @@ void linear_backward(float* dx, float* dw, float* db, const float* dout,
 // A[i*sam + k*sak] and B(k, j) at B[k*sbk + j*sbn] (so transposes are strides).
 void matmul_accumulate(float* c, const float* a, long sam, long sak,
                        const float* b, long sbk, long sbn, int M, int Nc, int K);
+// The same in two halves, for a B used many times (a recurrent weight, chapter 04):
+// pack B once into matmul_packed_size(Nc, K) floats, then accumulate products
+// with it on the calling thread (the caller splits the rows among its threads).
+long matmul_packed_size(int Nc, int K);
+void matmul_pack_b(float* bpack, const float* b, long sbk, long sbn, int Nc, int K);
+void matmul_accumulate_packed(float* c, const float* a, long sam, long sak, const float* bpack,
+                              int M, int Nc, int K);
 #endif

@@ -35,12 +35,13 @@ Kinds. A header may say what the file holds in its "kind" field (KINDS
 below); no kind is "float", a float GPT as above. Chapter 07 adds "q8" (an
 int8 GPT: sections rest, q8, q8scale, laid out by pystory/quantize.py) and
 "lora" (adapters for a base model named beside it: sections lora [, m, v],
-laid out by pystory/lora.py); chapter 05 adds "disc" (the reranking
-discriminator, pystory/disc.py) and "gan" (a generator and a discriminator in
-one buffer, pystory/gan.py), each a flat params [, m, v] buffer of its own
-config. The module of the kind says which sections a config needs and, for a
-kind whose config is not a GPTConfig, parses and checks that config; this
-loader checks both like the rest. A loader says which kinds it can use
+laid out by pystory/lora.py); chapter 04 adds "vae" (the sentence VAE,
+pystory/vae.py) and chapter 05 adds "disc" (the reranking discriminator,
+pystory/disc.py) and "gan" (a generator and a discriminator in one buffer,
+pystory/gan.py), each a flat params [, m, v] buffer of its own config. The
+module of the kind says which sections a config needs and, for a kind whose
+config is not a GPTConfig, parses and checks that config; this loader checks
+both like the rest. A loader says which kinds it can use
 (`load_checkpoint(path, kinds=("disc",))`; the default is the GPT kinds) and a
 file of another kind is refused by name. int8 sections stay int8 after
 loading (`ck.sections`); `ck.params` is the float parameters of a float
@@ -86,6 +87,7 @@ KINDS = {
     "lora":  ("pystory.lora", "adapter_sections", None),              # LoRA adapters of a GPT (chapter 07)
     "disc":  ("pystory.disc", "disc_sections", "config_from_header"),  # the reranking discriminator (05)
     "gan":   ("pystory.gan", "gan_sections", "config_from_header"),    # generator + discriminator (05)
+    "vae":   ("pystory.vae", "vae_sections", "config_from_header"),    # the sentence VAE (chapter 04)
 }
 GPT_KINDS = ("float", "q8", "lora")      # what `story`, `train`, `eval`, ... can run
 SECTIONS = ("params", "m", "v")

@@ -20,6 +20,7 @@ COMMANDS = {
     "train":     ("pystory.gpt_cli", "train_main", "train the GPT on a corpus"),
     "eval":      ("pystory.gpt_cli", "eval_main", "loss and bits per byte of a model on a corpus"),
     "story":     ("pystory.gpt_cli", "story_main", "write a story with the shipped (or your) model"),
+    "vae":       ("pystory.vae_cli", "main", "chapter 04's sentence VAE: train, eval, sample, reconstruct, interpolate"),
     "gan":       ("pystory.gan_cli", "main", "chapter 05: train, sample and evaluate a text GAN; the reranker"),
     "quantize":  ("pystory.quantize", "main", "store a model's weight matrices as int8 (chapter 07)"),
     "finetune":  ("pystory.lora", "main", "fine-tune a model on your stories with LoRA adapters (chapter 07)"),

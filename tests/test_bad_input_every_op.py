@@ -129,6 +129,7 @@ def wrong_versions(xp, decl, i, v):
         yield "a float", float(v) + 0.5, TypeError
         yield "a bool", True, TypeError
         lo, hi = spec.within.limits(example_sizes[decl.op])
+        # math, not NumPy: an int bound may exceed int64 (a Philox seed is in [0, 2^64))
         if math.isfinite(lo):
             yield "below its range", int(lo) - (not spec.within.lo_open), ValueError
         if math.isfinite(hi):

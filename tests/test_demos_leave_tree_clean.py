@@ -19,6 +19,7 @@ BENCHES = {                       # each benchmark with its smallest sizes
                                        "--numpy-bytes", "2000"],
     "chapters/02_embeddings/bench.py": ["--quick"],
     "chapters/03_attention/bench.py": ["--quick", "--T", "64", "--repeat", "1"],
+    "chapters/04_vae/bench.py": ["--small", "--rounds", "1", "--vae-steps", "1"],
     "chapters/05_gan/bench.py": ["--quick", "--rounds", "1"],
     "chapters/06_transformer/bench.py": ["--small", "--steps", "1", "--decode", "10"],
     "chapters/06_transformer/bench_ops.py": ["--quick"],

@@ -26,7 +26,7 @@ BACKENDS = ("numpy", "c", "cuda", "emu")
 
 # One entry per layer, in chapter order.
 LAYERS = ["basics", "tokenizer", "philox", "embedding", "word2vec", "attention", "kvcache",
-          "linear", "layernorm", "gelu", "residual", "crossentropy", "optim"]
+          "linear", "layernorm", "gelu", "residual", "crossentropy", "optim", "collective"]
 
 # A layer whose NumPy reference is split over several short modules (default: pystory/<layer>.py).
 REFERENCES = {"tokenizer": ("pretokenize", "bpe"), "word2vec": ("sgns",)}

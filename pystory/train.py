@@ -37,6 +37,14 @@ best, that checkpoint is kept aside as model.prev.ckpt and newer healthy
 ones go to model.ckpt; if the loss recovers to a new best the spare is
 deleted, if it diverges the spare is moved back to model.ckpt. The message
 says which step it holds.
+
+Many processes (chapter 08). The step above is spread over ranks and
+micro-batches by a DataParallel (pystory/dist/parallel.py); the default is
+one process and one micro-batch, which is the five lines above exactly. With
+more, each rank runs its share of the global batch, the gradients are
+averaged across ranks, and every decision here (divergence, when to save)
+is taken from numbers that were exchanged, so every rank takes it at the
+same step. Only rank 0 (self.writer) writes files and logs.
 """
 from __future__ import annotations
 
@@ -45,11 +53,13 @@ import math
 import os
 import sys
 import time
+import types
 
 import numpy as np
 
 from pystory.atomic import fsync_dir, save_figure, write_bytes_atomic
 from pystory.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from pystory.dist.parallel import DataParallel
 
 __all__ = ["TrainConfig", "TrainingDiverged", "lr_at", "Trainer", "bits_per_byte", "token_byte_lengths"]
 
@@ -124,8 +134,11 @@ def _fmt_time(s):
 class Trainer:
     """Trains `model` on batches from `loader`; evaluates on `val_loader`; checkpoints to tc.out_dir."""
 
-    def __init__(self, model, loader, tc, val_loader=None, tokenizer="byte", byte_lengths=None, log=print):
+    def __init__(self, model, loader, tc, val_loader=None, tokenizer="byte", byte_lengths=None, log=print,
+                 parallel=None):
         self.model, self.loader, self.tc, self.val_loader = model, loader, tc, val_loader
+        self.parallel = (parallel or DataParallel()).attach(model)   # ranks x micro-batches (chapter 08)
+        self.writer = self.parallel.comm.rank == 0                    # only rank 0 writes files
         self.tokenizer, self.byte_lengths, self.log = tokenizer, byte_lengths, log
         self.step = 0                      # steps done
         self.history = {"step": [], "loss": [], "val_step": [], "val_loss": [], "val_bpb": []}
@@ -154,9 +167,14 @@ class Trainer:
         """
         path = path or self.ckpt_path
         be = self.model.be
-        for name in ("params", "m", "v"):
-            if not np.isfinite(be.to_numpy(getattr(self.model, name))).all():
-                self._diverged(f"{name} holds NaN or inf after step {self.step}", self.step)
+        if not np.isfinite(be.to_numpy(self.model.params)).all():
+            self._diverged(f"params holds NaN or inf after step {self.step}", self.step)
+        m, v, finite = self.parallel.optimizer_state(f"the checkpoint of step {self.step}")
+        if not finite:
+            self._diverged(f"m or v holds NaN or inf after step {self.step}", self.step)
+        if not self.writer:
+            self.last_good = (path, self.step)          # what rank 0 wrote, for the messages
+            return path
         if path == self.ckpt_path:
             rising = self.best_step < self.step + 1
             if rising and self.last_good and self.last_good[0] == path and self.last_good[1] < self.best_step:
@@ -165,7 +183,9 @@ class Trainer:
             elif not rising and self.prev:
                 os.unlink(self.prev[0])                    # this one is at the best: no fallback needed
                 self.prev = None
-        save_checkpoint(path, self.model, step=self.step, tokenizer=self.tokenizer,
+        state = self.model if not self.parallel.zero else \
+            types.SimpleNamespace(cfg=self.model.cfg, be=be, params=self.model.params, m=m, v=v)  # gathered moments
+        save_checkpoint(path, state, step=self.step, tokenizer=self.tokenizer,
                         train_state=self.train_state(loader_rng))
         self.last_good = (path, self.step)
         return path
@@ -173,8 +193,9 @@ class Trainer:
     def _fall_back(self):
         """After a divergence: make model.ckpt the last checkpoint saved before the loss began to rise."""
         if self.prev and self.last_good and self.last_good[1] >= self.best_step:
-            os.replace(self.prev[0], self.ckpt_path)
-            fsync_dir(os.path.dirname(os.path.abspath(self.ckpt_path)))
+            if self.writer:
+                os.replace(self.prev[0], self.ckpt_path)
+                fsync_dir(os.path.dirname(os.path.abspath(self.ckpt_path)))
             self.last_good, self.prev = (self.ckpt_path, self.prev[1]), None
 
     def resume(self, ck):
@@ -192,7 +213,6 @@ class Trainer:
                 or not all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
                            for v in history.values())):
             raise CheckpointError(f"{ck.path}: corrupt checkpoint: its training history is not lists of numbers")
-        be = self.model.be
         rng = np.random.default_rng()
         if "loader_rng" in st:
             try:
@@ -200,8 +220,7 @@ class Trainer:
             except (TypeError, ValueError, KeyError) as e:
                 raise CheckpointError(f"{ck.path}: corrupt checkpoint: unusable loader state ({e})") from None
         self.model.load_params(ck.params)
-        self.model.m[...] = be.asarray(ck.m)
-        self.model.v[...] = be.asarray(ck.v)
+        self.parallel.load_optimizer(ck.m, ck.v)       # all of m and v, or this rank's shard (ZeRO-1)
         self.step = ck.step
         if "loader_rng" in st:
             self.loader.rng.bit_generator.state = rng.bit_generator.state
@@ -215,7 +234,8 @@ class Trainer:
             try:
                 self.prev = (self.prev_path, load_checkpoint(self.prev_path, expected_config=self.model.cfg).step)
             except CheckpointError:
-                os.unlink(self.prev_path)
+                if self.writer:
+                    os.unlink(self.prev_path)
         return ck
 
     # --- health --------------------------------------------------------------------------
@@ -262,33 +282,26 @@ class Trainer:
         A checkpoint that is due is written here, after the forward pass has
         shown that the current parameters (those of self.step) give a healthy loss.
         """
-        model, be, tc = self.model, self.model.be, self.tc
+        tc, par = self.tc, self.parallel
         rng_before = self.loader.rng.bit_generator.state     # a checkpoint of this state replays this batch
-        w = self.loader.next_batch()                       # (B, T+1) int32
-        x = be.asarray(w[:, :-1])
-        y = be.asarray(w[:, 1:])
-        _, loss = model.forward(x, y)
+        # forward and backward of the next (B, T+1) batch (this rank's micro-batches of it) -> the mean loss
+        loss = par.forward_backward(self.loader, self.step + 1)
         healthy = self._check_loss(loss, self.step + 1)
-        self._save_if_due(healthy, rng_before)
-        model.zero_grad()
-        model.backward()
-        norm = be.clip_grad_norm(model.grads, tc.grad_clip) if tc.grad_clip > 0 else be.grad_norm(model.grads)
+        self._save_if_due(healthy, rng_before)              # backward changed no parameter: still those of step s
+        norm = par.reduce_and_clip(tc.grad_clip, self.step + 1)   # the mean gradient, clipped
         if not math.isfinite(norm):
             self._diverged(f"gradient norm is {norm} at step {self.step + 1}", self.step + 1)
         self.step += 1
-        model.update(lr_at(self.step, tc), self.step, weight_decay=tc.weight_decay)
+        par.update(lr_at(self.step, tc), self.step, weight_decay=tc.weight_decay)   # AdamW
         return loss, norm
 
     def finish(self):
         """Write a due checkpoint at the end of a run: one forward on the next batch tries the parameters."""
         if not self.save_due:
             return
-        model, be = self.model, self.model.be
         rng_before = self.loader.rng.bit_generator.state
-        w = self.loader.next_batch()
-        self.loader.rng.bit_generator.state = rng_before     # the batch belongs to the next step, if any
-        _, loss = model.forward(be.asarray(w[:, :-1]), be.asarray(w[:, 1:]))
-        model.acts = None
+        # the batch belongs to the next step, if any: the loader is left where it was
+        loss = self.parallel.forward_loss(self.loader, f"the final forward after step {self.step}")
         if not math.isfinite(loss):
             self._diverged(f"loss is {loss} after the last step ({self.step})", self.step + 1)
         smooth = (1 - SMOOTH) * self.smooth + SMOOTH * loss
@@ -301,24 +314,30 @@ class Trainer:
         self.save(loader_rng=rng_before)
         self.save_due = False
         if self.prev:                              # the run ended healthy: the fallback is not needed
-            os.unlink(self.prev[0])
+            if self.writer:
+                os.unlink(self.prev[0])
             self.prev = None
 
     # --- evaluation ----------------------------------------------------------------------
 
     def evaluate(self, loader=None, max_batches=None):
-        """(mean loss in nats per token, bits per byte) over the validation windows."""
+        """(mean loss in nats per token, bits per byte) over the validation windows.
+        With several ranks, rank r evaluates batches r, r + R, ...; the sums are then added in batch order."""
         loader = loader or self.val_loader
-        be = self.model.be
-        total_nats, total_tokens, total_bytes = 0.0, 0, 0
-        for w in loader.eval_batches(max_batches if max_batches is not None else self.tc.eval_batches):
+        be, comm = self.model.be, self.parallel.comm
+        parts = []                                  # (batch, nats, tokens, bytes) of this rank's batches
+        for i, w in enumerate(loader.eval_batches(max_batches if max_batches is not None else self.tc.eval_batches)):
+            if i % comm.world != comm.rank:
+                continue
             _, loss = self.model.forward(be.asarray(w[:, :-1]), be.asarray(w[:, 1:]))
-            n = w[:, 1:].size
-            total_nats += loss * n
-            total_tokens += n
-            if self.byte_lengths is not None:
-                total_bytes += int(self.byte_lengths[w[:, 1:]].sum())
+            nbytes = int(self.byte_lengths[w[:, 1:]].sum()) if self.byte_lengths is not None else 0
+            parts.append((i, loss * w[:, 1:].size, w[:, 1:].size, nbytes))
         self.model.acts = None
+        total_nats, total_tokens, total_bytes = 0.0, 0, 0
+        for _, nats, n, nbytes in sorted(p for part in comm.exchange("the evaluation", parts) for p in part):
+            total_nats += nats
+            total_tokens += n
+            total_bytes += nbytes
         mean = total_nats / max(total_tokens, 1)
         return mean, (bits_per_byte(total_nats, total_bytes) if self.byte_lengths is not None else float("nan"))
 

@@ -189,8 +189,8 @@ class MPIComm:
         timeout = self.timeout if timeout is None else timeout
         t0 = time.perf_counter()
         deadline = time.monotonic() + timeout
-        c, late = self.c, f"within {timeout:g} s (hung, stopped, or slower than --comm-timeout allows); " \
-                          f"stopping the run"
+        c, late = self.c, f"within {timeout:g} s (hung, stopped, or slower than --comm-timeout allows)" \
+                          f""
         if self.rank == 0:
             notes, waiting = {0: (what, obj)}, set(range(1, self.world))
 

@@ -279,6 +279,7 @@ def _resumed_settings(parser, args, explicit, ck):
 
 def _train(parser, args, explicit, comm):
     from pystory.dist.cli import agree
+    from pystory.dist.comm import RankFailure
     from pystory.train import TrainingDiverged
     # every rank checks the arguments and reads the checkpoint; rank 0 alone writes (tokenizer, data)
     ck, tok, cfg, tok_name, data = agree(comm, "the check of the arguments and the data",
@@ -298,6 +299,8 @@ def _train(parser, args, explicit, comm):
     except TrainingDiverged as e:
         print(f"{e}", file=sys.stderr)
         return 1
+    except RankFailure as e:                     # a rank stopped answering: say where to continue
+        raise RankFailure(f"{e}; {_where_to_continue(trainer, args)}") from None
     except KeyboardInterrupt:
         print(f"\ntrain: interrupted at step {trainer.step + 1}; {_where_to_continue(trainer, args)}", file=sys.stderr)
         return 130

@@ -29,7 +29,7 @@ Never a hang. Before every collective the ranks check in (exchange): each
 sends a note to rank 0, rank 0 answers when all are there. A rank that does
 not arrive within `timeout` seconds is named, and the run stops:
 
-    train: rank 0: rank 1 did not reach the gradient reduce-scatter of step 12 within 60 s ...
+    train: rank 0: rank 1 did not reach the loss of step 12 within 60 s (...); the last checkpoint is ...
 
 (a rank that died outright is the launcher's business: mpiexec stops every
 other rank at once and names the dead one's pid, which the first log line maps
@@ -189,8 +189,7 @@ class MPIComm:
         timeout = self.timeout if timeout is None else timeout
         t0 = time.perf_counter()
         deadline = time.monotonic() + timeout
-        c, late = self.c, f"within {timeout:g} s (hung, stopped, or slower than --comm-timeout allows)" \
-                          f""
+        c, late = self.c, f"within {timeout:g} s (hung, stopped, or slower than --comm-timeout allows)"
         if self.rank == 0:
             notes, waiting = {0: (what, obj)}, set(range(1, self.world))
 
@@ -207,7 +206,7 @@ class MPIComm:
             answer = [notes[r][1] for r in range(self.world)]
             if odd:
                 answer = RankFailure(f"rank {odd[0]} is at {notes[odd[0]][0]} while rank 0 is at {what}: the "
-                                     f"ranks lost step (a bug); stopping the run")
+                                     f"ranks lost step (a bug)")
             for r in range(1, self.world):
                 if not self._send(answer, r, CHECKIN_TAG + 1, deadline):
                     raise RankFailure(f"rank {r} did not take the answer at {what} {late}")
@@ -303,7 +302,7 @@ class NCCLComm(MPIComm):
             if time.monotonic() > deadline:
                 self.nc.abort()
                 raise RankFailure(f"NCCL {what} did not finish within {self.timeout:g} s on rank {self.rank} "
-                                  f"(a GPU or a rank stopped answering); stopping the run")
+                                  f"(a GPU or a rank stopped answering)")
             time.sleep(1e-4)
 
     def alltoall(self, buf, shards):

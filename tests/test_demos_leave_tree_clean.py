@@ -21,6 +21,7 @@ BENCHES = {                       # each benchmark with its smallest sizes
     "chapters/03_attention/bench.py": ["--quick", "--T", "64", "--repeat", "1"],
     "chapters/06_transformer/bench.py": ["--small", "--steps", "1", "--decode", "10"],
     "chapters/06_transformer/bench_ops.py": ["--quick"],
+    "chapters/08_scaling/bench.py": ["--quick", "--repeat", "1", "--steps", "1"],
 }
 
 

@@ -175,7 +175,7 @@ class MPIComm:
             if time.monotonic() > deadline:
                 return False
             time.sleep(nap)
-            nap = min(nap * 2, 2e-3)
+            nap = min(nap * 2, 2e-4)
         return True
 
     def _send(self, obj, dest, tag, deadline):

@@ -286,6 +286,10 @@ def _train(parser, args, explicit, comm):
                                          lambda: _prepare(parser, args, explicit, comm),
                                          timeout=max(args.comm_timeout, 3600))   # rank 0 may be tokenizing
     tok_name, data = comm.exchange("the data's folder", (tok_name, data))[0]     # what rank 0 wrote
+    if comm.world > 1 and (args.comm == "nccl" or (args.comm == "auto" and args.backend == "cuda")):
+        from pystory.dist.comm import NCCLComm
+        agree(comm, "the check of the GPUs", lambda: NCCLComm.check_gpus(comm))
+        comm = NCCLComm(comm)                      # the same ranks; the gradients over NCCL
     trainer, model, loader, tc = agree(comm, "the setup of the model",
                                        lambda: _setup(args, ck, tok, tok_name, cfg, data, comm))
     first = trainer.step
@@ -356,9 +360,8 @@ def _prepare(parser, args, explicit, comm):
     """Check the arguments against the run folder and the data; -> (ck, tok, cfg, tok_name, data).
     Only rank 0 writes (it cleans the folder, copies the tokenizer, tokenizes the corpus)."""
     from pystory.atomic import clean_stale
-    if args.comm != "auto" and comm.world > 1 and args.comm != comm.name:
-        raise UserError(f"--comm {args.comm}: this run was started with {comm.name}; "
-                        f"{'--comm nccl needs --backend cuda' if args.comm == 'nccl' else 'give --comm auto'}")
+    if args.comm == "nccl" and args.backend != "cuda":
+        raise UserError("--comm nccl moves GPU buffers between GPUs: it needs --backend cuda")
     pystory.backend(args.backend)                                # BackendUnavailable says why, on every rank
     writer = comm.rank == 0
     if writer:
@@ -409,14 +412,9 @@ def _prepare(parser, args, explicit, comm):
 def _setup(args, ck, tok, tok_name, cfg, data, comm):
     """The loaders, the model and its trainer on this rank (resumed from ck if given)."""
     from pystory.data.loader import BatchLoader
-    from pystory.dist.comm import NCCLComm
     from pystory.dist.parallel import DataParallel
     from pystory.train import Trainer, TrainConfig, log_to, token_byte_lengths
     be = pystory.backend(args.backend)
-    if comm.world > 1 and (args.comm == "nccl" or (args.comm == "auto" and be.name == "cuda")):
-        if be.name != "cuda":
-            raise UserError("--comm nccl moves GPU buffers between GPUs: it needs --backend cuda")
-        comm = NCCLComm(comm.timeout)            # the same ranks, gradients over NCCL
     tc = TrainConfig(steps=args.steps, batch_size=args.batch_size, seq_len=cfg.block_size, lr=args.lr,
                      warmup=args.warmup, weight_decay=args.weight_decay, grad_clip=args.grad_clip,
                      eval_every=args.eval_every, eval_batches=args.eval_batches, ckpt_every=args.ckpt_every,

@@ -175,3 +175,86 @@ def test_a_rank_killed_outright_stops_the_run_and_its_pid_maps_to_its_rank(corpu
     pid = re.search(r"1 = pid (\d+) on", r.stdout).group(1)            # the run's first lines: who is who
     assert re.search(rf"PID {pid} .*\n.*\n?.*(EXIT CODE: 9|signal 9)", r.stdout + r.stderr), r.stdout + r.stderr
     assert load_checkpoint(os.path.join(tmp_path, "run", "model.ckpt")).step == 3
+
+
+# NCCL cannot run here (no GPU). What can be checked: that NCCLComm's shard bookkeeping (the grouped
+# send/recv all-to-all, the padded all-gather, the gather for checkpoints) computes what MPIComm does,
+# with a stand-in for cupy.cuda.nccl that moves the same bytes through MPI.
+STAND_IN = r'''
+import ctypes, sys, types
+import numpy as np
+from mpi4py import MPI
+W, pending = MPI.COMM_WORLD, []
+
+def view(ptr, n):
+    return np.ctypeslib.as_array((ctypes.c_float * n).from_address(ptr)) if n else np.zeros(0, np.float32)
+
+class Communicator:
+    def __init__(self, world, uid, rank):
+        assert (world, uid, rank) == (W.size, "the id", W.rank)
+    def send(self, ptr, n, dtype, peer, stream):
+        buf = view(ptr, n).copy()
+        pending.append((W.Isend(buf, dest=peer, tag=11), buf))
+    def recv(self, ptr, n, dtype, peer, stream):
+        pending.append((W.Irecv(view(ptr, n), source=peer, tag=11), None))
+    def allGather(self, send, recv, n, dtype, stream):
+        W.Allgather(view(send, n).copy(), view(recv, n * W.size))
+    def abort(self):
+        pass
+
+def group_end():
+    MPI.Request.Waitall([r for r, _ in pending])
+    pending.clear()
+
+nccl = types.SimpleNamespace(NCCL_FLOAT32=7, NCCL_SUM=0, groupStart=lambda: None, groupEnd=group_end,
+                             get_unique_id=lambda: "the id", get_version=lambda: 0, NcclCommunicator=Communicator)
+stream = types.SimpleNamespace(ptr=0, done=True)
+cuda = types.SimpleNamespace(nccl=nccl, Device=lambda i: types.SimpleNamespace(use=lambda: None),
+                             get_current_stream=lambda: stream, runtime=types.SimpleNamespace(getDeviceCount=lambda: 8))
+sys.modules["cupy"] = types.SimpleNamespace(cuda=cuda, empty=np.empty, zeros=np.zeros, asnumpy=np.asarray)
+sys.modules["cupy.cuda"], sys.modules["cupy.cuda.nccl"] = cuda, nccl
+
+import pystory
+from pystory.dist import comm as comm_mod
+from pystory.dist.parallel import DataParallel
+from pystory.gpt import GPT, GPTConfig
+comm_mod._ptr = lambda a: a.ctypes.data                   # NumPy arrays stand in for CuPy's
+mpi = comm_mod.MPIComm(30)
+comm_mod.NCCLComm.check_gpus(mpi)
+cfg = GPTConfig(vocab_size=61, block_size=16, n_layer=1, n_head=2, n_embd=16)
+rng = np.random.default_rng(0)
+batches = [rng.integers(0, 61, (4, 17)).astype(np.int32) for _ in range(3)]
+
+class Loader:
+    B = 4
+    def __init__(self):
+        self.k = 0
+    def next_batch(self, rows):
+        self.k += 1
+        return batches[self.k - 1][rows[0]:rows[1]]
+
+def train(comm, zero):
+    model = GPT(cfg, pystory.backend("c")).init_weights(1)
+    par = DataParallel(comm, zero=zero).attach(model)
+    loader = Loader()
+    for step in (1, 2, 3):
+        par.forward_backward(loader, step)
+        par.reduce_and_clip(0.5, step)
+        par.update(1e-2, step, 0.1)
+    m, v, _ = par.optimizer_state("the end")
+    return model.params.copy(), m, v
+
+for zero in (False, True):
+    a, b = train(mpi, zero), train(comm_mod.NCCLComm(mpi), zero)
+    if mpi.rank == 0:
+        print("zero" if zero else "plain", all(np.array_equal(x, y) for x, y in zip(a, b)))
+'''
+
+
+def test_the_nccl_path_computes_what_the_mpi_path_does_with_a_stand_in_nccl(tmp_path):
+    script = tmp_path / "stand_in.py"
+    script.write_text(STAND_IN)
+    r = subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(script)], cwd=ROOT, env=ENV, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.split() == ["plain", "True", "zero", "True"], r.stdout + r.stderr[-2000:]

@@ -262,6 +262,11 @@ class MPIComm:
         self.c.Abort(code)
 
 
+def _ptr(a):
+    """The device address of a CuPy array (NCCL takes raw pointers)."""
+    return a.data.ptr
+
+
 class NCCLComm(MPIComm):
     """Gradients between GPUs with NCCL (cupy.cuda.nccl), one GPU per rank; MPI for the rest.
 
@@ -277,20 +282,38 @@ class NCCLComm(MPIComm):
 
     name = "nccl"
 
-    def __init__(self, timeout=300.0):
-        super().__init__(timeout)
+    def __init__(self, mpi):
+        """Over the ranks of `mpi` (an MPIComm), after check_gpus passed on every rank."""
         import cupy
         from cupy.cuda import nccl
+        self.MPI, self.c, self.rank, self.world = mpi.MPI, mpi.c, mpi.rank, mpi.world
+        self.timeout, self.where, self.local_world = mpi.timeout, mpi.where, mpi.local_world
+        self.comm_seconds = self.wait_seconds = 0.0
         self.cupy, self.nccl = cupy, nccl
-        ngpu = cupy.cuda.runtime.getDeviceCount()
-        local = [r for r, (h, _) in enumerate(self.where) if h == self.where[self.rank][0]].index(self.rank)
-        if local >= ngpu:
-            raise RankFailure(f"rank {self.rank} is local rank {local} on {self.where[self.rank][0]}, which has "
-                              f"{ngpu} GPU(s): NCCL needs one GPU per rank")
-        cupy.cuda.Device(local).use()
+        cupy.cuda.Device(self.local_rank(mpi)).use()
         uid = nccl.get_unique_id() if self.rank == 0 else None
-        uid = self.c.bcast(uid, root=0)
+        uid = self.c.bcast(uid, root=0)              # MPI carries the NCCL id, as in llm.c
         self.nc = nccl.NcclCommunicator(self.world, uid, self.rank)
+
+    @staticmethod
+    def local_rank(mpi):
+        """This rank's number among the ranks on its node: the GPU it takes."""
+        host = mpi.where[mpi.rank][0]
+        return [r for r, (h, _) in enumerate(mpi.where) if h == host].index(mpi.rank)
+
+    @staticmethod
+    def check_gpus(mpi):
+        """Raise (before any NCCL call, so that the ranks can agree on it) unless this rank has its GPU."""
+        try:
+            import cupy
+            from cupy.cuda import nccl  # noqa: F401  (NCCL is an optional part of CuPy)
+            ngpu = cupy.cuda.runtime.getDeviceCount()
+        except Exception as e:          # no CuPy, no NCCL in it, no driver
+            raise ValueError(f"--comm nccl: NCCL through CuPy is not usable here ({type(e).__name__}: {e})") from None
+        local = NCCLComm.local_rank(mpi)
+        if local >= ngpu:
+            raise ValueError(f"--comm nccl: {mpi.local_world} ranks on {mpi.where[mpi.rank][0]}, which has "
+                             f"{ngpu} GPU(s): NCCL needs one GPU per rank")
 
     def describe(self):
         return f"{super().describe()}; gradients over NCCL {self.nccl.get_version()}"
@@ -314,9 +337,9 @@ class NCCLComm(MPIComm):
         for r in range(self.world):
             lo, n = shards.offsets[r], shards.counts[r]
             if n:
-                self.nc.send(buf[lo:lo + n].data.ptr, n, nccl.NCCL_FLOAT32, r, stream)
+                self.nc.send(_ptr(buf[lo:lo + n]), n, nccl.NCCL_FLOAT32, r, stream)
             if mine:
-                self.nc.recv(recv[r].data.ptr, mine, nccl.NCCL_FLOAT32, r, stream)
+                self.nc.recv(_ptr(recv[r]), mine, nccl.NCCL_FLOAT32, r, stream)
         nccl.groupEnd()
         self._sync("all-to-all")
         self.comm_seconds += time.perf_counter() - t0
@@ -330,7 +353,7 @@ class NCCLComm(MPIComm):
         piece[:sl.stop - sl.start] = buf[sl]
         full = self.cupy.empty(S * self.world, buf.dtype)
         t0 = time.perf_counter()
-        self.nc.allGather(piece.data.ptr, full.data.ptr, S, nccl.NCCL_FLOAT32,
+        self.nc.allGather(_ptr(piece), _ptr(full), S, nccl.NCCL_FLOAT32,
                           self.cupy.cuda.get_current_stream().ptr)
         self._sync("all-gather")
         self.comm_seconds += time.perf_counter() - t0
@@ -345,7 +368,7 @@ class NCCLComm(MPIComm):
 
     def allreduce_library(self, buf):
         t0 = time.perf_counter()
-        self.nc.allReduce(buf.data.ptr, buf.data.ptr, buf.size, self.nccl.NCCL_FLOAT32, self.nccl.NCCL_SUM,
+        self.nc.allReduce(_ptr(buf), _ptr(buf), buf.size, self.nccl.NCCL_FLOAT32, self.nccl.NCCL_SUM,
                           self.cupy.cuda.get_current_stream().ptr)
         self._sync("all-reduce")
         self.comm_seconds += time.perf_counter() - t0

@@ -360,8 +360,10 @@ def _prepare(parser, args, explicit, comm):
     """Check the arguments against the run folder and the data; -> (ck, tok, cfg, tok_name, data).
     Only rank 0 writes (it cleans the folder, copies the tokenizer, tokenizes the corpus)."""
     from pystory.atomic import clean_stale
+    from pystory.dist.parallel import DataParallel
     if args.comm == "nccl" and args.backend != "cuda":
         raise UserError("--comm nccl moves GPU buffers between GPUs: it needs --backend cuda")
+    DataParallel(comm, accum=args.accum).micro_batch(args.batch_size)   # a bad split: refused before any work
     pystory.backend(args.backend)                                # BackendUnavailable says why, on every rank
     writer = comm.rank == 0
     if writer:

@@ -87,7 +87,7 @@ class Task:
 
 
 # chapters the course will have but does not have yet (DESIGN.md's list)
-PLANNED = {"04": "vae", "05": "gan", "07": "product", "08": "scaling"}
+PLANNED = {"04": "vae", "05": "gan", "07": "product"}
 
 
 def chapter_dir(ch):

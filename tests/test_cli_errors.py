@@ -70,6 +70,12 @@ BAD = [
     ("train --tokenizer {f}/junk.bpe --corpus {f}/corpus --out {f}/run_junk", "junk.bpe"),
     ("train --resume --out {f}/folder", "--resume"), ("train --ship {f}/folder", "--ship"),
     ("train --config huge", "--config"), ("train --st 5", "--st"),
+    # train on many processes (chapter 08)
+    ("train --accum 0", "--accum"), ("train --accum x", "--accum"), ("train --accum 1e9", "--accum"),
+    ("train --comm gloo", "--comm"), ("train --comm-timeout 0", "--comm-timeout"),
+    ("train --comm-timeout nan", "--comm-timeout"), ("train --zero=1", "--zero"),
+    ("train --batch-size 6 --accum 4 --corpus {f}/corpus --out {f}/run_split", "--batch-size 6"),
+    ("train --comm nccl --corpus {f}/corpus --out {f}/run_nccl", "--comm nccl"),
     # tokenizer
     ("tokenizer", "required"), ("tokenizer bogus", "bogus"),
     ("tokenizer decode --tokenizer byte --ids 99999999999999999999999", "not a token id"),

@@ -1,6 +1,6 @@
 """Chapter 08 benchmark: training on 1 and 2 processes, and what one all-reduce costs.
 
-    python chapters/08_scaling/bench.py            (the shipped model's size and the 4M config; a few minutes)
+    python chapters/08_scaling/bench.py            (the old and new shipped models' sizes and 4m; minutes)
     python chapters/08_scaling/bench.py --quick    (a tiny model, seconds)
 
 1. Training: tokens per second of full data-parallel steps (forward, backward,
@@ -39,7 +39,8 @@ from pystory.dist.ring_check import mpiexec  # noqa: E402
 
 CONFIGS = {       # name: (GPTConfig fields, global batch B)
     "tiny": (dict(vocab_size=257, block_size=32, n_layer=2, n_head=2, n_embd=64), 8),
-    "small": (dict(vocab_size=2048, block_size=128, n_layer=4, n_head=4, n_embd=128), 16),
+    "small": (dict(vocab_size=2048, block_size=128, n_layer=4, n_head=4, n_embd=128), 16),   # the previous shipped model
+    "story": (dict(vocab_size=4096, block_size=384, n_layer=6, n_head=4, n_embd=128), 16),   # the shipped story model
     "4m": (dict(vocab_size=4096, block_size=256, n_layer=4, n_head=4, n_embd=256), 16),
 }
 
@@ -174,6 +175,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="the tiny model and small buffers, for a look")
     ap.add_argument("--repeat", type=int, default=3, help="launches per setup (alternating), and all-reduces")
     ap.add_argument("--steps", type=int, default=4, help="timed training steps per launch (after one warm-up)")
+    ap.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["small", "story", "4m"],
+                    help="the model sizes to train (--quick: tiny)")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = add_output_args(ap).parse_args(argv)
     if args.worker:
@@ -190,7 +193,7 @@ def main(argv=None):
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     head = f"{machine()}; load average {load:.2f} at the start (other work shares these {cores} cores)"
     print(head)
-    configs = ["tiny"] if args.quick else ["small", "4m"]
+    configs = ["tiny"] if args.quick else args.configs
 
     # 1. training, 1 vs 2 processes, alternating launches
     setups = [("1 process", 1, cores, "plain"), ("1 process, 1 thread", 1, 1, "plain"),

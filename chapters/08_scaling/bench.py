@@ -130,12 +130,14 @@ def worker_allreduce(P, repeat):
     for _ in range(repeat):                              # interleaved
         for k, f in methods.items():
             times[k].append(comm.c.allreduce(f(), op=MPI.MAX))
-    # ping-pong between ranks 0 and 1: alpha from 1 float, beta from 4M floats
+    # ping-pong between ranks 0 and 1: alpha from 1 float, beta from 4M floats. The empty message
+    # takes microseconds, so it gets many repeats: its median then ignores the few that a busy
+    # machine's scheduler delays by a whole time slice (milliseconds).
     pp = {}
-    for n in (1, 1 << 22):
+    for n, reps in ((1, 200), (1 << 22, max(5, repeat))):
         buf = np.zeros(n, np.float32)
         ts = []
-        for _ in range(max(3, repeat)):
+        for _ in range(reps):
             comm.c.Barrier()
             t0 = time.perf_counter()
             if comm.rank == 0:

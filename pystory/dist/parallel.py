@@ -103,13 +103,16 @@ class DataParallel:
         everyone = [x for part in self.comm.exchange(what, losses) for x in part]
         return sum(everyone) / len(everyone)
 
-    def forward_backward(self, loader, step):
+    def forward_backward(self, loader, step, loss_fn=None):
         """Forward and backward over this rank's micro-batches of the next global batch.
-        -> the global mean loss; model.grads then holds this rank's SUM of micro-batch gradients."""
+        -> the global mean loss; model.grads then holds this rank's SUM of micro-batch gradients.
+        loss_fn(x, y) -> loss: the forward pass (default: the model's own; the trainer passes its
+        step_loss, which leaves in the model what backward needs)."""
         model, be = self.model, self.model.be
+        loss_fn = loss_fn or (lambda x, y: model.forward(x, y)[1])
         losses = []
         for k, w in enumerate(self.micro_batches(loader)):
-            _, loss = model.forward(be.asarray(w[:, :-1]), be.asarray(w[:, 1:]))
+            loss = loss_fn(be.asarray(w[:, :-1]), be.asarray(w[:, 1:]))
             losses.append(loss)
             model.zero_grad()
             model.backward()
@@ -122,11 +125,12 @@ class DataParallel:
             model.grads[...] = self.acc
         return self.global_loss(losses, f"the loss of step {step}")
 
-    def forward_loss(self, loader, what):
+    def forward_loss(self, loader, what, loss_fn=None):
         """The global mean loss of the next global batch without a backward (loader state unchanged)."""
         model, be = self.model, self.model.be
+        loss_fn = loss_fn or (lambda x, y: model.forward(x, y)[1])
         state = loader.rng.bit_generator.state
-        losses = [model.forward(be.asarray(w[:, :-1]), be.asarray(w[:, 1:]))[1] for w in self.micro_batches(loader)]
+        losses = [loss_fn(be.asarray(w[:, :-1]), be.asarray(w[:, 1:])) for w in self.micro_batches(loader)]
         loader.rng.bit_generator.state = state
         model.acts = None
         return self.global_loss(losses, what)

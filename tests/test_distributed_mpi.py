@@ -41,7 +41,7 @@ import os, signal, sys, time
 from pystory.dist import parallel
 rank, kind, at = int(os.environ.get("PMI_RANK", "0")), os.environ["FAULT"], int(os.environ["FAULT_STEP"])
 real = parallel.DataParallel.forward_backward
-def forward_backward(self, loader, step):
+def forward_backward(self, loader, step, *rest):
     if rank == 1 and step == at:
         if kind == "raise":
             raise RuntimeError("an injected fault")
@@ -49,7 +49,7 @@ def forward_backward(self, loader, step):
             time.sleep(600)
         if kind == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
-    return real(self, loader, step)
+    return real(self, loader, step, *rest)
 parallel.DataParallel.forward_backward = forward_backward
 from pystory import cli
 cli.main(sys.argv[1:])

@@ -107,6 +107,11 @@ BAD = [
     ("data tokenize --tokenizer nope --corpus {f}/corpus", "nope"),
     ("data tokenize --corpus {f}/folder --out {f}/tok_out", "no train.txt or val.txt"),
     ("data tokenize --corpus {f}/corpus --out {f}/a_file", "--out"),
+    ("data download", "dataset"), ("data download wikipedia", "wikipedia"),
+    ("data download tinystories --version v3", "--version"), ("data download tinystories --splits test", "--splits"),
+    ("data download tinystories --timeout 0", "--timeout"), ("data download tinystories --timeout nan", "--timeout"),
+    ("data download tinystories --tokenizer {f}/nowhere.bpe", "nowhere.bpe"),
+    ("data download tinystories --out {f}/a_file", "--out"),
     # the rest
     ("grade 99", "no chapter '99'"), ("grade 04", "planned"), ("grade", "chapter"), ("doctor --x", "--x"),
     ("backends extra", "extra"), ("nope", "unknown command"),

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from pystory.data import storyworld as sw
 from pystory.data import words as W
+from pystory.quality import check_consistency
 
 N_FLOOR = 50_000
 
@@ -28,11 +29,11 @@ def sample():
     return sw.generate_stories(2000, seed=7)
 
 
-def story_with(pronoun, seed=0):
-    """A storyworld story whose protagonist has the given pronoun."""
+def story_with(pronoun, seed=0, containing=""):
+    """A storyworld story whose protagonist has the given pronoun (and that contains some text)."""
     for i in range(1000):
         s = sw.generate_story(seed * 1000 + i)
-        if sw.find_protagonist(s)[1] == pronoun:
+        if sw.find_protagonist(s)[1] == pronoun and containing in s:
             return s
     raise AssertionError(f"no {pronoun} protagonist found")
 
@@ -67,7 +68,14 @@ def test_floor_distinct_sentences(stats50k):
 
 
 def test_floor_vocabulary(stats50k):
-    assert stats50k["vocab_size"] >= 1_500
+    assert stats50k["vocab_size"] >= 3_000
+
+
+def test_floor_distinct_2_of_the_first_200k_words(corpus50k):
+    # the issue's measure: [a-z']+ words of the stories read as one stream (real TinyStories: 0.283)
+    d2, n = sw.distinct_2_words(corpus50k)
+    assert n == 200_000
+    assert d2 >= 0.25
 
 
 def test_floor_mean_length(stats50k):
@@ -83,14 +91,21 @@ def test_every_story_passes_the_checker(corpus50k):
     assert not bad, bad[:5]
 
 
-def test_there_are_at_least_12_arcs():
-    assert len(sw.ARC_NAMES) >= 12
+def test_no_story_drifts(corpus50k):
+    # objects keep their colour and kind, one grown-up, every name introduced
+    bad = [(i, p) for i, s in enumerate(corpus50k[:10_000]) if (p := check_consistency(s))]
+    assert not bad, bad[:5]
+
+
+def test_there_are_at_least_50_arcs():
+    assert len(sw.ARC_NAMES) >= 50
+    assert len(set(sw.ARC_NAMES)) == len(sw.ARC_NAMES)
 
 
 @pytest.mark.parametrize("arc", sw.ARC_NAMES)
 def test_each_arc_writes_consistent_stories(arc):
-    stories = [sw.generate_story(i, arc=arc) for i in range(300)]
-    assert [p for s in stories if (p := sw.check_story(s))] == []
+    stories = [sw.generate_story(i, arc=arc) for i in range(100)]
+    assert [p for s in stories if (p := sw.check_story(s) + check_consistency(s))] == []
     assert len(set(stories)) == len(stories)
 
 
@@ -99,16 +114,35 @@ def test_unknown_arc_is_an_error_naming_it():
         sw.generate_story(0, arc="dragon fight")
 
 
-def test_stories_have_three_paragraphs(sample):
-    assert all(s.count("\n\n") == 2 for s in sample)
+def test_stories_have_three_to_five_paragraphs(sample):
+    counts = {s.count("\n\n") + 1 for s in sample}
+    assert counts <= {3, 4, 5} and len(counts) >= 2
 
 
-def test_generation_is_fast():
-    import time
-    t = time.perf_counter()
-    sw.generate_stories(2000, seed=1)
-    # 50,000 stories must take well under a minute: 2,000 in under 2.4 s
-    assert time.perf_counter() - t < 2.4
+def test_the_hero_keeps_one_toy_with_one_colour(sample):
+    # every coloured mention of the hero's toy uses the story's colour
+    for s in sample[:300]:
+        assert not [p for p in check_consistency(s) if p.startswith("object")], s
+
+
+def test_there_is_one_grown_up_per_story(sample):
+    for s in sample[:300]:
+        titles = {t for t in W.ADULT_TITLES if re.search(rf"\b{t}\b", s)}
+        assert len(titles) <= 1, (titles, s)
+
+
+def test_dialogue_comes_in_several_shapes(sample):
+    text = " ".join(sample)
+    shapes = {
+        "tag after": r'[,!?]" (?:[A-Z][a-z]+ )?(?:said|asked|shouted|cried|whispered)\b',
+        "tag before": r'\b(?:said|asked|shouted|called|whispered)(?: [a-z]+)?, "',
+        "tag inverted": r'[,!?]" (?:said|asked|shouted|cried|called) [A-Z][a-z]+\.',
+        "tag between two sentences": r'[.!?]" [A-Za-z ]+\. "[A-Z]',
+        "question": r'\?"',
+        "exclamation": r'!"',
+    }
+    missing = [name for name, pattern in shapes.items() if not re.search(pattern, text)]
+    assert not missing
 
 
 # --- the grammar keeps its own rules -----------------------------------------
@@ -118,13 +152,13 @@ def test_name_lists_are_disjoint():
     assert len(W.NAME_PRONOUNS) == total
 
 
-def test_names_are_never_ordinary_words_in_stories(sample):
-    lower_words = set(re.findall(r"\b[a-z]+\b", " ".join(sample)))
+def test_names_are_never_ordinary_words_in_stories(corpus50k):
+    lower_words = set(re.findall(r"\b[a-z]+\b", " ".join(corpus50k[:20_000])))
     assert not [n for n in W.NAME_PRONOUNS if n.lower() in lower_words]
 
 
 def test_they_protagonists_get_plural_verbs(sample):
-    assert not any(re.search(r"\b[Tt]hey (was|is|has)\b", s) for s in sample)
+    assert not any(re.search(r"\b[Tt]hey (was|is|has|does)\b", s) for s in sample)
 
 
 def test_no_template_slot_survives(sample):
@@ -149,6 +183,23 @@ def test_corpus_stats_counts_a_tiny_corpus():
     assert st_["distinct_2"] == pytest.approx(5 / 11)
 
 
+def test_distinct_2_words_reads_the_stories_as_one_stream():
+    # words: the cat sat | the cat | a dog -> bigrams across the boundaries count too
+    d2, n = sw.distinct_2_words(["The cat sat.", "The cat!", "A dog."])
+    assert n == 7
+    # the-cat cat-sat sat-the (the-cat again) cat-a a-dog: 5 distinct of 6
+    assert d2 == pytest.approx(5 / 6)
+
+
+def test_distinct_2_words_counts_only_the_first_n_words():
+    d2, n = sw.distinct_2_words(["a b a b a b", "c d e f"], n_words=4)
+    assert n == 4 and d2 == pytest.approx(2 / 3)         # a-b b-a a-b
+
+
+def test_format_stats_prints_the_stream_distinct_2():
+    assert "distinct-2 (stream)" in sw.format_stats(sw.corpus_stats(sw.generate_stories(5, seed=1)))
+
+
 # --- check_story on broken stories -----------------------------------------
 
 def test_check_accepts_a_good_story():
@@ -156,7 +207,7 @@ def test_check_accepts_a_good_story():
 
 
 def test_check_flags_a_swapped_pronoun():
-    s = story_with("she")
+    s = story_with("she", containing=". She ")
     broken = s.replace(". She ", ". He ", 1)
     assert broken != s
     assert any("pronoun" in p for p in sw.check_story(broken))
@@ -168,7 +219,7 @@ def test_check_flags_a_possessive_of_the_wrong_gender():
 
 
 def test_check_flags_he_for_a_they_protagonist():
-    s = story_with("they")
+    s = story_with("they", containing=". They ")
     broken = s.replace(". They ", ". He ", 1)
     assert broken != s
     assert sw.check_story(broken)

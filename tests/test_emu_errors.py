@@ -204,23 +204,20 @@ def test_options_define_macros_and_include_dirs(tmp_path):
 
 def test_second_load_in_a_fresh_process_uses_the_cache(tmp_path):
     script = textwrap.dedent(f"""
-        import sys, time
+        import sys
         sys.path.insert(0, {str(ROOT)!r})
         from pystory import emu
-        t = time.perf_counter()
         m = emu.RawModule(path={str(KERNELS / 'emu_scan.cu')!r})
-        print(m.from_cache, time.perf_counter() - t)
+        print(m.from_cache)
     """)
     env = dict(os.environ, PYSTORY_EMU_CACHE=str(tmp_path))
 
     def run():
         out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
-        cached, seconds = out.stdout.split()
-        return cached == "True", float(seconds)
+        return out.stdout.strip() == "True"
 
-    assert run()[0] is False
-    cached, seconds = run()
-    assert cached and seconds < 1.0  # a compile takes seconds; a cached load, milliseconds
+    assert run() is False
+    assert run() is True    # loaded from the cache, not compiled again (no timing: the machine may be busy)
 
 
 def test_changing_an_included_header_rebuilds(tmp_path, monkeypatch):

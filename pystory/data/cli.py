@@ -3,6 +3,7 @@
     python -m pystory data --stories 50000 --seed 0 --out data/storyworld
     python -m pystory data stats --corpus data/storyworld/train.txt
     python -m pystory data tokenize --tokenizer byte --corpus data/storyworld
+    python -m pystory data download tinystories --version v2 --out data/tinystories
 
 `data` (no subcommand) writes train.txt and val.txt; `tokenize` turns them
 into train_000.bin, ... and val_000.bin (see shards.py for the format).
@@ -19,7 +20,7 @@ import numpy as np
 from pystory.cli_args import SEED, Float, Int, OutDir, Parser, Path, Tokenizer, run
 from pystory.data import corpus, shards, storyworld
 
-SUBCOMMANDS = ("generate", "stats", "tokenize")
+SUBCOMMANDS = ("generate", "stats", "tokenize", "download")
 
 
 def _generate_parser():
@@ -193,13 +194,20 @@ def cmd_tokenize(argv) -> int:
     return 0
 
 
+def cmd_download(argv) -> int:
+    """`data download tinystories ...`: see pystory/data/download.py."""
+    from pystory.data import download
+    return download.main(argv)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in SUBCOMMANDS:
         name, rest = argv[0], argv[1:]
     else:
         name, rest = "generate", argv
-    command = {"generate": cmd_generate, "stats": cmd_stats, "tokenize": cmd_tokenize}[name]
+    command = {"generate": cmd_generate, "stats": cmd_stats, "tokenize": cmd_tokenize,
+               "download": cmd_download}[name]
     return run("data" if name == "generate" else f"data {name}", command, rest)
 
 

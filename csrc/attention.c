@@ -207,8 +207,17 @@ void attention_backward_naive(float* restrict dqkv, float* restrict datt, const 
 
 // One (b, h, query tile) of the flash forward. `hs` is a compile-time
 // constant at each call site below (16, 32, 64, 128), so the loops over d
-// have fixed trip counts: the compiler unrolls them and keeps a row of acc
-// in vector registers. always_inline makes one specialised copy per head size.
+// have fixed trip counts: the compiler unrolls them and keeps rows in vector
+// registers. always_inline makes one specialised copy per head size.
+//
+// The register micro-kernel: the tile's query rows go QF = 4 at a time. For a
+// key tile, the scores of the 4 rows are 4 x BLOCK_K accumulators that share
+// every load of kt (a rank-4 update per d instead of rank-1: 4 independent FMA
+// chains, so the FMA latency is hidden); the P V product then loads each value
+// row v_j once for the 4 rows' accumulators. With hs = 64 and AVX-512 that is
+// 8 score registers, then 16 accumulator registers, of the 32 there are.
+#define QF 4
+#define VD_MAX 64   // value columns per pass of the P V loop, at most
 static inline __attribute__((always_inline)) void
 flash_forward_tile(float* restrict out, float* restrict lse, const float* restrict qkv,
                    int b, int h, int it, int T, int C, int NH, const int hs) {
@@ -219,7 +228,7 @@ flash_forward_tile(float* restrict out, float* restrict lse, const float* restri
     float acc[BLOCK_Q][HEAD_SIZE_MAX]; // running sum of exp(s - m) v, per query row
     float m[BLOCK_Q], l[BLOCK_Q];
     int i0 = it * BLOCK_Q, nq = min_int(BLOCK_Q, T - i0);
-    for (int i = 0; i < nq; i++) {
+    for (int i = 0; i < BLOCK_Q; i++) {
         m[i] = -INFINITY;
         l[i] = 0.0f;
         for (int d = 0; d < hs; d++) acc[i][d] = 0.0f;
@@ -231,36 +240,100 @@ flash_forward_tile(float* restrict out, float* restrict lse, const float* restri
             const float* k = qkv + ((long)b * T + j0 + j) * C3 + C + h * hs;
             for (int d = 0; d < hs; d++) kt[d][j] = k[d];
         }
-        for (int i = 0; i < nq; i++) {
-            int visible = min_int(nk, i0 + i - j0 + 1);  // keys j0 + j <= i0 + i
-            if (visible <= 0) continue;                  // the whole tile is in this row's future
-            const float* q = qkv + ((long)b * T + i0 + i) * C3 + h * hs;
-            float* si = s[i];
-            for (int j = 0; j < BLOCK_K; j++) si[j] = 0.0f;
-            for (int d = 0; d < hs; d++) {
-                float qd = q[d] * scale;
-                #pragma omp simd
-                for (int j = 0; j < BLOCK_K; j++) si[j] += qd * kt[d][j];
+        for (int g = 0; g < nq; g += QF) {
+            if (j0 > i0 + min_int(g + QF, nq) - 1) continue; // the tile is in the future of all 4 rows
+            const float* q[QF];
+            for (int r = 0; r < QF; r++) q[r] = qkv + ((long)b * T + i0 + min_int(g + r, nq - 1)) * C3 + h * hs;
+            float (*sg)[BLOCK_K] = s + g;                    // the 4 rows' scores
+            {   // rank-4: each kt[d] load serves 4 rows; the 4 x BLOCK_K sums are local arrays of
+                // fixed size, kept in registers (8 AVX-512 registers) for the whole loop over d
+                float s0[BLOCK_K] = {0}, s1[BLOCK_K] = {0}, s2[BLOCK_K] = {0}, s3[BLOCK_K] = {0};
+                for (int d = 0; d < hs; d++) {
+                    float q0 = q[0][d], q1 = q[1][d], q2 = q[2][d], q3 = q[3][d];
+                    #pragma omp simd
+                    for (int j = 0; j < BLOCK_K; j++) {
+                        float kd = kt[d][j];
+                        s0[j] += q0 * kd;
+                        s1[j] += q1 * kd;
+                        s2[j] += q2 * kd;
+                        s3[j] += q3 * kd;
+                    }
+                }
+                for (int j = 0; j < BLOCK_K; j++) {          // the 1/sqrt(hs) once per score, not per FMA
+                    sg[0][j] = s0[j] * scale;
+                    sg[1][j] = s1[j] * scale;
+                    sg[2][j] = s2[j] * scale;
+                    sg[3][j] = s3[j] * scale;
+                }
             }
-            float mnew = m[i];
-            for (int j = 0; j < visible; j++) mnew = si[j] > mnew ? si[j] : mnew;
-            float corr = exp_fast(m[i] - mnew);  // ~0 on the first tile (m = -inf)
-            float sum = 0.0f;
-            #pragma omp simd reduction(+ : sum)
-            for (int j = 0; j < BLOCK_K; j++) {   // whole tile: a fixed trip count vectorizes
-                si[j] = j < visible ? exp_fast(si[j] - mnew) : 0.0f;
-                sum += si[j];
+            float corr[QF];
+            int seen = 0;                                    // keys any of the 4 rows sees
+            for (int r = 0; r < QF; r++) {
+                int i = g + r;
+                int visible = i < nq ? min_int(nk, i0 + i - j0 + 1) : 0;   // keys j0 + j <= i0 + i
+                float* si = sg[r];
+                if (visible <= 0) {                          // nothing new for this row
+                    corr[r] = 1.0f;
+                    for (int j = 0; j < BLOCK_K; j++) si[j] = 0.0f;
+                    continue;
+                }
+                seen = visible > seen ? visible : seen;
+                float mnew = m[i];
+                for (int j = 0; j < visible; j++) mnew = si[j] > mnew ? si[j] : mnew;
+                corr[r] = exp_fast(m[i] - mnew);             // ~0 on the first tile (m = -inf)
+                float sum = 0.0f;
+                #pragma omp simd reduction(+ : sum)
+                for (int j = 0; j < BLOCK_K; j++) {          // whole tile: a fixed trip count vectorizes
+                    si[j] = j < visible ? exp_fast(si[j] - mnew) : 0.0f;
+                    sum += si[j];
+                }
+                l[i] = l[i] * corr[r] + sum;
+                m[i] = mnew;
             }
-            l[i] = l[i] * corr + sum;
-            m[i] = mnew;
-            float* a = acc[i];
+            float* a0 = acc[g];
+            float* a1 = acc[g + 1];
+            float* a2 = acc[g + 2];
+            float* a3 = acc[g + 3];
             #pragma omp simd
-            for (int d = 0; d < hs; d++) a[d] *= corr;
-            for (int j = 0; j < visible; j++) {
-                const float* v = qkv + ((long)b * T + j0 + j) * C3 + 2 * C + h * hs;
-                float p = si[j];
-                #pragma omp simd
-                for (int d = 0; d < hs; d++) a[d] += p * v[d];
+            for (int d = 0; d < hs; d++) {
+                a0[d] *= corr[0];
+                a1[d] *= corr[1];
+                a2[d] *= corr[2];
+                a3[d] *= corr[3];
+            }
+            // acc[g..g+3] += P V, vd columns at a time: the 4 x vd accumulators are local
+            // arrays of a size fixed at compile time (hs is), which the compiler keeps in
+            // registers for the whole loop over the keys (16 AVX-512 registers for vd = 64);
+            // each chunk of v_j is loaded once for the 4 rows. vd: the largest power of 2
+            // <= VD_MAX that divides hs.
+            const int vd = hs % 64 == 0 ? 64 : hs % 32 == 0 ? 32 : hs % 16 == 0 ? 16 : hs % 8 == 0 ? 8
+                         : hs % 4 == 0 ? 4 : hs % 2 == 0 ? 2 : 1;
+            const float* vbase = qkv + ((long)b * T + j0) * C3 + 2 * C + h * hs;
+            for (int c0 = 0; c0 < hs; c0 += vd) {
+                float t0[VD_MAX], t1[VD_MAX], t2[VD_MAX], t3[VD_MAX];
+                for (int d = 0; d < vd; d++) {
+                    t0[d] = a0[c0 + d];
+                    t1[d] = a1[c0 + d];
+                    t2[d] = a2[c0 + d];
+                    t3[d] = a3[c0 + d];
+                }
+                for (int j = 0; j < seen; j++) {
+                    const float* v = vbase + (long)j * C3 + c0;
+                    float p0 = sg[0][j], p1 = sg[1][j], p2 = sg[2][j], p3 = sg[3][j];
+                    #pragma omp simd
+                    for (int d = 0; d < vd; d++) {
+                        t0[d] += p0 * v[d];
+                        t1[d] += p1 * v[d];
+                        t2[d] += p2 * v[d];
+                        t3[d] += p3 * v[d];
+                    }
+                }
+                for (int d = 0; d < vd; d++) {
+                    a0[c0 + d] = t0[d];
+                    a1[c0 + d] = t1[d];
+                    a2[c0 + d] = t2[d];
+                    a3[c0 + d] = t3[d];
+                }
             }
         }
     }

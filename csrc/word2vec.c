@@ -12,6 +12,7 @@
 // every thread walks the pairs in order: no races, no atomics, and the sums
 // happen in the same order as NumPy's np.add.at.
 #include <math.h>
+#include "philox.h"
 #include "word2vec.h"
 
 #ifdef _OPENMP
@@ -22,17 +23,6 @@
 #define THREAD_ID() 0
 #define NUM_THREADS() 1
 #endif
-
-// Stable for any s: exp of a non-positive number never overflows.
-static inline float sigmoidf(float s) {
-    float e = expf(-fabsf(s));
-    return s >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
-}
-
-// log(1 + exp(x)) without overflow.
-static inline float softplusf(float x) {
-    return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
-}
 
 static inline int output_word(const int* contexts, const int* negatives, int K, int b, int j) {
     return j == 0 ? contexts[b] : negatives[(long)b * K + (j - 1)];
@@ -48,55 +38,123 @@ float sgns_step(float* restrict w_in, float* restrict w_out, const int* restrict
     float* loss = g + (long)B * J;              // (B,)    the loss of each pair
     float* dv = loss + B;                       // (B, D)  d loss / d w_in[center]
 
-    // Phase 1: one pair per iteration, reads only.
-    #pragma omp parallel for schedule(static) if ((long)B * J * D > (1 << 15))
-    for (int b = 0; b < B; b++) {
-        const float* v = w_in + (long)centers[b] * D;
-        float* dvb = dv + (long)b * D;
-        for (int d = 0; d < D; d++) dvb[d] = 0.0f;
-        float lb = 0.0f;
-        for (int j = 0; j < J; j++) {
-            const float* u = w_out + (long)output_word(contexts, negatives, K, b, j) * D;
-            float s = 0.0f;
-            #pragma omp simd reduction(+ : s)
-            for (int d = 0; d < D; d++) s += v[d] * u[d];
-            float label = j == 0 ? 1.0f : 0.0f;
-            g[(long)b * J + j] = sigmoidf(s) - label;
-            lb += j == 0 ? softplusf(-s) : softplusf(s);   // -log sigmoid(s) or -log sigmoid(-s)
-            float gj = g[(long)b * J + j];
-            #pragma omp simd
-            for (int d = 0; d < D; d++) dvb[d] += gj * u[d];
-        }
-        loss[b] = lb;
-    }
-
-    // Phases 2 and 3: each thread owns columns [d0, d1) of every row of both
-    // matrices. Phase 2 reads w_in's columns [d0, d1) before phase 3 (of the
-    // same thread) changes them, so no barrier is needed between the phases.
+    // One parallel region for the three phases (one fork and join per step, not two).
     #pragma omp parallel if ((long)B * J * D > (1 << 15))
     {
-        int nth = NUM_THREADS(), tid = THREAD_ID();
-        int lines = (D + 15) / 16, per = (lines + nth - 1) / nth;   // 16 floats = one cache line
-        int d0 = tid * per * 16 < D ? tid * per * 16 : D;
-        int d1 = (tid + 1) * per * 16 < D ? (tid + 1) * per * 16 : D;
+        // Phase 1: one pair per iteration, reads only. The end of the `omp for` is a barrier:
+        // every score is computed from the old weights before phase 2 writes any.
+        #pragma omp for schedule(static)
         for (int b = 0; b < B; b++) {
             const float* v = w_in + (long)centers[b] * D;
+            float* dvb = dv + (long)b * D;
+            for (int d = 0; d < D; d++) dvb[d] = 0.0f;
+            // The loss of output j is softplus(x), x = -s for the context and s for a negative:
+            // max(x, 0) + log(1 + e) with e = exp(-|s|), the same e as the sigmoid's. So one expf
+            // per output word, and ONE logf per pair: sum_j log(1 + e_j) = log(prod_j (1 + e_j))
+            // (each factor lies in (1, 2]: the product of K + 1 of them stays far from overflow).
+            float lb = 0.0f, prod = 1.0f;
             for (int j = 0; j < J; j++) {
-                float coef = -lr * g[(long)b * J + j];
-                float* u = w_out + (long)output_word(contexts, negatives, K, b, j) * D;
+                const float* u = w_out + (long)output_word(contexts, negatives, K, b, j) * D;
+                float s = 0.0f;
+                #pragma omp simd reduction(+ : s)
+                for (int d = 0; d < D; d++) s += v[d] * u[d];
+                float e = expf(-fabsf(s));
+                float sig = s >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);    // stable for any s
+                float gj = sig - (j == 0 ? 1.0f : 0.0f);
+                g[(long)b * J + j] = gj;
+                lb += fmaxf(j == 0 ? -s : s, 0.0f);
+                prod *= 1.0f + e;
                 #pragma omp simd
-                for (int d = d0; d < d1; d++) u[d] += coef * v[d];
+                for (int d = 0; d < D; d++) dvb[d] += gj * u[d];
+            }
+            loss[b] = lb + logf(prod);
+        }
+
+        // Phases 2 and 3: each thread owns columns [d0, d1) of every row of both
+        // matrices. Phase 2 reads w_in's columns [d0, d1) before phase 3 (of the
+        // same thread) changes them, so no barrier is needed between the phases.
+        {
+            int nth = NUM_THREADS(), tid = THREAD_ID();
+            int lines = (D + 15) / 16, per = (lines + nth - 1) / nth;   // 16 floats = one cache line
+            int d0 = tid * per * 16 < D ? tid * per * 16 : D;
+            int d1 = (tid + 1) * per * 16 < D ? (tid + 1) * per * 16 : D;
+            for (int b = 0; b < B; b++) {
+                const float* v = w_in + (long)centers[b] * D;
+                for (int j = 0; j < J; j++) {
+                    float coef = -lr * g[(long)b * J + j];
+                    float* u = w_out + (long)output_word(contexts, negatives, K, b, j) * D;
+                    #pragma omp simd
+                    for (int d = d0; d < d1; d++) u[d] += coef * v[d];
+                }
+            }
+            for (int b = 0; b < B; b++) {
+                float* v = w_in + (long)centers[b] * D;
+                const float* dvb = dv + (long)b * D;
+                #pragma omp simd
+                for (int d = d0; d < d1; d++) v[d] += -lr * dvb[d];
             }
         }
-        for (int b = 0; b < B; b++) {
-            float* v = w_in + (long)centers[b] * D;
-            const float* dvb = dv + (long)b * D;
-            #pragma omp simd
-            for (int d = d0; d < d1; d++) v[d] += -lr * dvb[d];
-        }
-    }
+    }  // the end of the parallel region
 
     double total = 0.0;                         // in pair order: the same sum on every run
     for (int b = 0; b < B; b++) total += loss[b];
     return (float)(total / B);
+}
+
+// --- a whole pass in one call: pairs, negatives and every step ---------------------
+//
+// sgns_train (pystory/sgns.py has the reference and the stream layout): the
+// windows of all N centers come from Philox words offset .. offset+N-1; the
+// pairs are made center by center (distance 1 left, 1 right, 2 left, ...)
+// into a batch buffer; when it holds `batch` pairs, their K negatives each are
+// drawn (Philox words offset + N + p*K .., p the index of the batch's first
+// pair, mapped through the unigram table) and sgns_step takes the step. No
+// pair list is ever stored: memory is one batch, whatever N is.
+
+// The step on the nb pairs of the batch that starts at pair p0.
+static float sgns_train_batch(float* restrict w_in, float* restrict w_out, const int* restrict table,
+                              const int* restrict centers, const int* restrict contexts, int* restrict negs,
+                              float* restrict scratch, int nb, long long p0, int K, double lr, double done,
+                              double total, uint64_t seed, uint64_t offset, int V, int N, int S, int D) {
+    long n = (long)nb * K;
+    philox_randint(negs, seed, offset + (uint64_t)N + (uint64_t)p0 * (uint64_t)K, (int)n, 0, S > 0 ? S : 1);
+    for (long t = 0; t < n; t++) negs[t] = table[negs[t]];
+    double frac = 1.0 - (done + (double)p0) / total;          // word2vec's linear decay, floored
+    float step_lr = (float)(lr * (frac > 1e-4 ? frac : 1e-4));
+    return sgns_step(w_in, w_out, centers, contexts, negs, step_lr, scratch, V, nb, K, D);
+}
+
+long long sgns_train(float* restrict w_in, float* restrict w_out, const int* restrict ids,
+                     const int* restrict table, float* restrict losses, int* restrict scratch_i,
+                     float* restrict scratch_f, int window, int K, int batch, double lr, double done,
+                     double total, uint64_t seed, uint64_t offset, int V, int N, int S, int D) {
+    int* win = scratch_i;                 // (N,)        the window of each center
+    int* centers = win + N;               // (batch,)    the pairs of the batch being filled
+    int* contexts = centers + batch;      // (batch,)
+    int* negs = contexts + batch;         // (batch, K)  their negatives
+    philox_randint(win, seed, offset, N, 1, window + 1);
+    long long p0 = 0;                     // pairs in the batches already taken
+    int nb = 0, k = 0;                    // pairs in the current batch; batches taken
+    for (int i = 0; i < N; i++) {
+        for (int d = 1; d <= win[i]; d++) {
+            for (int side = -1; side <= 1; side += 2) {
+                long j = (long)i + side * d;
+                if (j < 0 || j >= N) continue;
+                centers[nb] = ids[i];
+                contexts[nb] = ids[j];
+                if (++nb == batch) {
+                    losses[k++] = sgns_train_batch(w_in, w_out, table, centers, contexts, negs, scratch_f, nb, p0,
+                                                   K, lr, done, total, seed, offset, V, N, S, D);
+                    p0 += nb;
+                    nb = 0;
+                }
+            }
+        }
+    }
+    if (nb > 0) {
+        losses[k++] = sgns_train_batch(w_in, w_out, table, centers, contexts, negs, scratch_f, nb, p0, K, lr,
+                                       done, total, seed, offset, V, N, S, D);
+        p0 += nb;
+    }
+    return p0;
 }

@@ -12,9 +12,11 @@ Its gradient with respect to the score of output word j is g_j = sigma(s_j) - la
 
     d w_out[j] = g_j * w_in[c]          d w_in[c] = sum_j g_j * w_out[j]
 
-The op (the same name in csrc/word2vec.c and cuda/word2vec.cu):
+The ops (the same names in csrc/word2vec.c and cuda/word2vec.cu):
 
     sgns_step(w_in, w_out, centers, contexts, negatives, lr) -> loss
+    sgns_train(w_in, w_out, ids, table, window, negatives, batch, lr, done, total, seed, offset)
+        -> losses (one per batch), pairs
 
     w_in, w_out: (V, D) float32, updated IN PLACE
     centers, contexts: (B,) int32; negatives: (B, K) int32
@@ -30,14 +32,25 @@ same order as NumPy) and CUDA (which adds with atomics) agree to float
 tolerance. The original word2vec instead updates after every pair, in
 parallel threads without locks ("Hogwild").
 
-The data side and the training loop (vocabulary, subsampling, negatives, pairs,
-train, nearest words) are in pystory/word2vec.py, above the backend registry.
+sgns_train is a whole pass over a (subsampled) id sequence in ONE call: it
+makes the skip-gram pairs, draws the negatives and takes every minibatch
+step. Called from Python once per batch, the step spent as long in the
+interpreter (slicing, checking, drawing) as in C; the pass needs one call.
+Its random numbers come from Philox(seed) at `offset`, so every backend makes
+the same pairs and the same negatives:
+
+    words offset .. offset+N-1            the window b_i in [1, window] of each center i
+    words offset+N+p*K .. offset+N+p*K+K-1   the K negatives of pair p (indices into `table`)
+
+The vocabulary, subsampling, the negative table, nearest words and the
+epoch loop are in pystory/word2vec.py, above the backend registry.
 """
 import numpy as np
 
-from pystory.declare import array, declare, float32, int32, number
+from pystory.declare import array, declare, float32, int32, integer, number
+from pystory.philox import OFFSET, SEED, philox_randint
 
-__all__ = ["sgns_step"]
+__all__ = ["sgns_step", "sgns_train"]
 
 
 def sigmoid(s):
@@ -82,3 +95,73 @@ def sgns_step(w_in, w_out, centers, contexts, negatives, lr):
     np.add.at(w_out, out_ids.reshape(-1), (coef[:, :, None] * v[:, None, :]).reshape(-1, v.shape[1]))
     np.add.at(w_in, centers, dt(-lr) * dv)
     return float(loss.astype(np.float64).mean())
+
+
+# --- a whole pass in one op -------------------------------------------------------
+
+def skipgram_pairs(ids, window, seed, offset):
+    """All (center, context) pairs of the id sequence, with word2vec's dynamic
+    window: for center i a window b_i in [1, window] is drawn (Philox word
+    offset + i), and the words at distance 1..b_i on both sides are its contexts
+    (near words count more often). Order: by center; for each center the
+    context at distance 1 left, 1 right, 2 left, 2 right, ...
+    Returns (centers, contexts): (P,) int32 each."""
+    n = ids.size
+    b = philox_randint(seed, offset, n, 1, window + 1)           # (n,) window of each center
+    pos = np.arange(n)
+    cs, xs = [], []
+    for d in range(1, window + 1):
+        for sign in (-1, 1):
+            j = pos + sign * d
+            ok = (d <= b) & (j >= 0) & (j < n)
+            cs.append(pos[ok])
+            xs.append(j[ok])
+    c, x = np.concatenate(cs), np.concatenate(xs)
+    order = np.argsort(c, kind="stable")                         # by center, distance order kept
+    return ids[c[order]].astype(np.int32), ids[x[order]].astype(np.int32)
+
+
+def step_lr(lr, done, total):
+    """word2vec's learning rate after `done` of `total` pairs: linear decay, floored at lr * 1e-4."""
+    return lr * max(1e-4, 1.0 - done / total)
+
+
+def stream_fits(N, window, negatives, offset):
+    """The Philox words the pass may read (N windows, then at most 2 * window * N * K negatives)
+    must stay below 2^64."""
+    if offset + N + 2 * window * N * negatives + 4 > 2**64:
+        return "offset + (1 + 2 * window * negatives) * len(ids) must stay below 2^64 (the Philox counter would wrap)"
+
+
+def negatives_have_a_table(S, negatives):
+    """Negatives are drawn from the table: with negatives > 0 it must not be empty."""
+    if negatives > 0 and S == 0:
+        return "argument 'table' is empty but negatives > 0: pass the unigram table (pystory.word2vec.unigram_table)"
+
+
+def batch_draws_fit(batch, negatives):
+    """One batch draws batch * negatives numbers in one Philox call: fewer than 2^31."""
+    if batch * negatives >= 2**31:
+        return "batch * negatives must be below 2^31"
+
+
+@declare(w_in=array(float32, "(V, D)"), w_out=array(float32, "(V, D)"), ids=array(int32, "(N,) in [0, V)"),
+         table=array(int32, "(S,) in [0, V)"), window=integer("[1, 2^10)"), negatives=integer("[0, 2^10)"),
+         batch=integer("[1, 2^20)"), lr=number(), done=number("[0, inf)"), total=number("(0, inf)"),
+         seed=SEED, offset=OFFSET, checks=[stream_fits, negatives_have_a_table, batch_draws_fit],
+         writes=("w_in", "w_out"), distinct=("w_in", "w_out"), returns="losses (NB,), pairs int")
+def sgns_train(w_in, w_out, ids, table, window, negatives, batch, lr, done, total, seed, offset):
+    # w_in, w_out: (V, D), updated in place; ids: (N,) one pass of (subsampled) word ids;
+    # table: (S,) the unigram table negatives are drawn from -> (losses (NB,), pairs)
+    # Batch k holds pairs [k * batch, (k + 1) * batch) and steps with step_lr(lr, done + k * batch, total).
+    N, K = ids.shape[0], negatives
+    centers, contexts = skipgram_pairs(ids, window, seed, offset)
+    P = centers.size
+    losses = []
+    for start in range(0, P, batch):
+        end = min(P, start + batch)
+        draws = philox_randint(seed, offset + N + start * K, (end - start) * K, 0, max(1, table.size))
+        negs = table[draws].reshape(end - start, K) if K else np.zeros((end - start, 0), np.int32)
+        losses.append(sgns_step(w_in, w_out, centers[start:end], contexts[start:end], negs,
+                                step_lr(lr, done + start, total)))
+    return np.array(losses, np.float32), int(P)

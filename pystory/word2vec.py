@@ -2,17 +2,17 @@
 
 Each word w has two vectors, w_in[w] (as a center word) and w_out[w] (as a
 context word), trained so that w_in[c] . w_out[o] is high for words o seen
-near c and low for K "negative" words drawn at random. The op that takes one
-minibatch step, sgns_step(w_in, w_out, centers, contexts, negatives, lr) -> loss,
-and its math are in pystory/sgns.py (the same name in csrc/word2vec.c and
-cuda/word2vec.cu).
+near c and low for K "negative" words drawn at random. The ops and their math
+are in pystory/sgns.py (the same names in csrc/word2vec.c and cuda/word2vec.cu):
+sgns_step takes one minibatch step; sgns_train makes the pairs, draws the
+negatives and takes every step of a pass, in one call.
 
 The data side (pure NumPy, drawing every random number from Philox):
     build_vocab(words, min_count)           -> Vocab: words by frequency, counts, id of each word
     keep_probability(counts, t)             word2vec's subsampling of frequent words
     unigram_table(counts, size, power)      the table negatives are drawn from
     skipgram_pairs(ids, window, rng)        (center, context) pairs with word2vec's shrinking window
-    train(...)                              the loop, on any backend
+    train(...)                              one sgns_train per epoch, on any backend
     nearest(...), analogy(...)              what the vectors learned
 This module sits above the backend registry (train picks a backend); the
 op's NumPy reference is pystory/sgns.py.
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from pystory.philox import Philox
-from pystory.sgns import sgns_loss, sgns_step, sigmoid, softplus  # noqa: F401 (the op, pystory/sgns.py)
+from pystory import sgns
+from pystory.sgns import sgns_loss, sgns_step, sgns_train, sigmoid, softplus  # noqa: F401 (the ops, pystory/sgns.py)
 
 
 # --- the data side -------------------------------------------------------------
@@ -81,22 +82,10 @@ def unigram_table(counts, size=1_000_000, power=0.75):
 
 def skipgram_pairs(ids, window, rng):
     """All (center, context) pairs of the id sequence, with word2vec's dynamic
-    window: for each center a window b in [1, window] is drawn, and the words at
-    distance 1..b on both sides are its contexts (near words count more often).
+    window (pystory/sgns.py's skipgram_pairs, what sgns_train makes inside):
+    reads len(ids) windows from the Philox stream `rng`.
     Returns (centers, contexts), int32, in order of the center's position."""
-    n = ids.size
-    b = rng.randint(n, 1, window + 1)                            # (n,) window of each center
-    pos = np.arange(n)
-    cs, xs = [], []
-    for d in range(1, window + 1):
-        for sign in (-1, 1):
-            j = pos + sign * d
-            ok = (d <= b) & (j >= 0) & (j < n)
-            cs.append(pos[ok])
-            xs.append(j[ok])
-    c, x = np.concatenate(cs), np.concatenate(xs)
-    order = np.argsort(c, kind="stable")
-    return ids[c[order]].astype(np.int32), ids[x[order]].astype(np.int32)
+    return sgns.skipgram_pairs(ids, window, rng.seed, rng._advance(ids.size))
 
 
 def init_weights(V, D, seed=0):
@@ -112,7 +101,8 @@ def train(ids, counts, *, dim=64, window=5, negatives=5, epochs=1, lr=0.025, bat
     Every random choice (subsampling, windows, negatives, the initial weights)
     comes from Philox(seed), so two backends given the same seed see the same
     batches and make the same updates up to float rounding. The learning rate
-    falls linearly to lr * 1e-4 over the run, as in word2vec.
+    falls linearly to lr * 1e-4 over the run, as in word2vec. Each epoch is one
+    call of the op sgns_train (pairs, negatives and steps inside the backend).
     Returns (w_in, w_out, losses): the weights as NumPy arrays and the mean
     loss of every batch.
     """
@@ -122,7 +112,7 @@ def train(ids, counts, *, dim=64, window=5, negatives=5, epochs=1, lr=0.025, bat
         be = pystory.backend(be)
     V = len(counts)
     rng = Philox(seed, offset=2**40)        # words 0 .. 2^40 are left to init_weights
-    table = unigram_table(counts, table_size)
+    table = be.asarray(unigram_table(counts, table_size))
     w_in, w_out = init_weights(V, dim, seed)
     w_in, w_out = be.asarray(w_in), be.asarray(w_out)
     losses = []
@@ -131,20 +121,18 @@ def train(ids, counts, *, dim=64, window=5, negatives=5, epochs=1, lr=0.025, bat
     done = 0
     for _ in range(epochs):
         kept = subsample(ids, counts, rng, sample)
-        centers, contexts = skipgram_pairs(kept, window, rng)
-        chunk = batch * 256      # draw the negatives of 256 batches at once: fewer, larger Philox calls
-        for start in range(0, centers.size, batch):
-            if start % chunk == 0:
-                m = min(chunk, centers.size - start)
-                negs = table[rng.randint(m * negatives, 0, table.size)].reshape(m, negatives)
-            c, x = centers[start:start + batch], contexts[start:start + batch]
-            neg = negs[start % chunk:start % chunk + c.size]
-            step_lr = lr * max(1e-4, 1 - done / total_pairs)
-            loss = be.sgns_step(w_in, w_out, be.asarray(c), be.asarray(x), be.asarray(neg), step_lr)
-            losses.append(loss)
-            done += c.size
-            if log_every and len(losses) % log_every == 0:
-                print(f"  batch {len(losses):6d}  pairs {done:9d}  lr {step_lr:.4f}  loss {np.mean(losses[-log_every:]):.4f}")
+        # The stream after subsampling: len(kept) windows, then `negatives` words per pair.
+        epoch_losses, pairs = be.sgns_train(w_in, w_out, be.asarray(kept), table, window, negatives, batch, lr,
+                                            float(done), float(total_pairs), rng.seed, rng.offset)
+        rng._advance(kept.size + pairs * negatives)
+        epoch_losses = be.to_numpy(epoch_losses)
+        if log_every:
+            for k in range(log_every, len(epoch_losses) + 1, log_every):
+                at = done + k * batch
+                print(f"  batch {len(losses) + k:6d}  pairs {min(at, done + pairs):9d}  "
+                      f"lr {sgns.step_lr(lr, at - batch, total_pairs):.4f}  loss {epoch_losses[k - log_every:k].mean():.4f}")
+        losses.extend(epoch_losses.tolist())
+        done += pairs
     return be.to_numpy(w_in), be.to_numpy(w_out), np.array(losses)
 
 

@@ -74,6 +74,81 @@ def test_sgns_loss_is_stable_for_huge_scores(backend):
     assert np.all(np.isfinite(a)) and np.all(np.isfinite(b))
 
 
+# --- sgns_train: a whole pass (pairs, negatives, every step) in one call ---------------
+
+def run_pass(be, w_in, w_out, ids, table, window, K, batch, lr=0.05, done=0.0, total=5000.0, seed=7, offset=123):
+    a, b = be.asarray(w_in.copy()), be.asarray(w_out.copy())
+    losses, pairs = be.sgns_train(a, b, be.asarray(ids), be.asarray(table), window, K, batch, lr, done, total,
+                                  seed, offset)
+    return be.to_numpy(losses), pairs, be.to_numpy(a), be.to_numpy(b)
+
+
+def pass_inputs(rng, V, D, N, S=500):
+    w_in, w_out, *_ = batch(rng, V, D, 0, 0)
+    ids = rng.integers(0, V, N).astype(np.int32)
+    return w_in, w_out, ids, W.unigram_table(np.bincount(ids, minlength=V) + 1, S)
+
+
+# (V, D, N, window, K, batch, offset): N > 256 scans several tiles on the GPU; a batch that does not
+# divide the pairs; no negatives; one word (no pairs); an offset whose 32-bit halves both matter.
+PASSES = [(20, 16, 300, 3, 4, 64, 123), (8, 33, 700, 5, 5, 100, 2**33 + 3), (12, 8, 90, 2, 0, 17, 0),
+          (5, 4, 1, 2, 3, 8, 9), (40, 1, 50, 1, 2, 1000, 2**32 - 2)]
+
+
+@pytest.mark.parametrize("V,D,N,window,K,bsz,offset", PASSES)
+def test_sgns_train_matches_reference(backend, rng, V, D, N, window, K, bsz, offset):
+    w_in, w_out, ids, table = pass_inputs(rng, V, D, N)
+    got = run_pass(backend, w_in, w_out, ids, table, window, K, bsz, offset=offset)
+    ref_ = run_pass(ref, w_in, w_out, ids, table, window, K, bsz, offset=offset)
+    assert got[1] == ref_[1]
+    assert_agree(got[0], ref_[0], rtol=1e-5, atol=1e-6, name="losses")
+    assert_agree(got[2], ref_[2], rtol=1e-4, atol=1e-6, name="w_in")
+    assert_agree(got[3], ref_[3], rtol=1e-4, atol=1e-6, name="w_out")
+
+
+def test_sgns_train_is_sgns_step_on_the_pairs_and_negatives_of_its_stream(rng):
+    # The layout pystory/sgns.py documents: windows at offset .. offset+N-1, then K words per pair.
+    w_in, w_out, ids, table = pass_inputs(rng, 15, 6, 200)
+    seed, offset, K, bsz, lr, done, total = 3, 1000, 3, 50, 0.1, 20.0, 900.0
+    losses, pairs, a, b = run_pass(ref, w_in, w_out, ids, table, 2, K, bsz, lr, done, total, seed, offset)
+    c, x = W.skipgram_pairs(ids, 2, Philox(seed, offset))
+    negs = table[Philox(seed, offset + ids.size).randint(c.size * K, 0, table.size)].reshape(-1, K)
+    ea, eb, expected = w_in.copy(), w_out.copy(), []
+    for s in range(0, c.size, bsz):
+        expected.append(W.sgns_step(ea, eb, c[s:s + bsz], x[s:s + bsz], negs[s:s + bsz],
+                                    lr * max(1e-4, 1 - (done + s) / total)))
+    assert pairs == c.size and len(losses) == -(-c.size // bsz)
+    assert_agree(losses, np.array(expected, np.float32), rtol=1e-6, atol=0, name="losses")
+    assert_agree(a, ea, rtol=0, atol=0, name="w_in")
+
+
+def test_sgns_train_of_nothing_changes_nothing(backend, rng):
+    w_in, w_out, _, table = pass_inputs(rng, 6, 4, 0)
+    losses, pairs, a, b = run_pass(backend, w_in, w_out, np.zeros(0, np.int32), table, 3, 2, 8)
+    assert pairs == 0 and losses.shape == (0,)
+    assert_agree(a, w_in, rtol=0, atol=0)
+    assert_agree(b, w_out, rtol=0, atol=0)
+
+
+def test_sgns_train_rejects_an_empty_table_when_negatives_are_asked_for(backend, rng):
+    w_in, w_out, ids, _ = pass_inputs(rng, 6, 4, 10)
+    with pytest.raises(ValueError, match=r"sgns_train: argument 'table' is empty but negatives > 0"):
+        run_pass(backend, w_in, w_out, ids, np.zeros(0, np.int32), 2, 3, 8)
+
+
+def test_sgns_train_rejects_a_stream_that_would_wrap(backend, rng):
+    w_in, w_out, ids, table = pass_inputs(rng, 6, 4, 10)
+    with pytest.raises(ValueError, match=r"sgns_train: offset \+ \(1 \+ 2 \* window \* negatives\)"):
+        run_pass(backend, w_in, w_out, ids, table, 2, 3, 8, offset=2**64 - 50)
+
+
+def test_sgns_train_rejects_word_ids_outside_the_vocabulary(backend, rng):
+    w_in, w_out, ids, table = pass_inputs(rng, 6, 4, 10)
+    ids[3] = 6
+    with pytest.raises(ValueError, match=r"sgns_train: argument 'ids' holds 6, outside \[0, V\) = \[0, 6\)"):
+        run_pass(backend, w_in, w_out, ids, table, 2, 3, 8)
+
+
 def test_negative_table_follows_unigram_to_the_three_quarters():
     counts = np.array([1000, 100, 10, 1])
     table = W.unigram_table(counts, size=100_000)

@@ -25,8 +25,8 @@ import time
 import numpy as np
 
 import pystory
-from pystory.bench import (add_output_args, available, best_time, figure_path, machine, markdown_table, rng_array,
-                           save_figure)
+from pystory.bench import (add_bench_args, available, cells, figure_path, interleaved, machine,
+                           markdown_table, preamble, rng_array, save_figure, synced)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -37,38 +37,41 @@ def cases(quick):
     return axpy_sizes, rowsum_shapes
 
 
-def run(quick=False):
+def run(quick=False, repeat=5):
+    """Every implementation of each op and size timed interleaved (pystory/bench.py's method)."""
     names = available(["numpy", "c", "cuda"])
     axpy_sizes, rowsum_shapes = cases(quick)
     rows, points = [], {}
     for n in axpy_sizes:
         x, y = rng_array(n, seed=1), rng_array(n, seed=2)
         nbytes = 3 * 4 * n  # read x, y; write out
-        base = None
+        fns = {}
         for name in names:
             be = pystory.backend(name)
             xd, yd = be.asarray(x), be.asarray(y)
-            t = best_time(lambda: be.axpy(2.0, xd, yd), be)
-            base = base or t
-            rows.append([f"axpy n={n:,}", name, t * 1e3, nbytes / t / 1e9, base / t])
-            points.setdefault(("axpy", name), []).append((nbytes, nbytes / t / 1e9))
+            fns[name] = synced(lambda be=be, xd=xd, yd=yd: be.axpy(2.0, xd, yd), be)
+        times = interleaved(fns, repeat)
+        base = times[names[0]].median
+        for name, t in times.items():
+            rows.append([f"axpy n={n:,}", name, *cells(t), nbytes / t.median / 1e9, base / t.median])
+            points.setdefault(("axpy", name), []).append((nbytes, nbytes / t.median / 1e9))
     for R, C in rowsum_shapes:
         x = rng_array((R, C), seed=3)
         nbytes = 4 * (R * C + R)
-        base = None
-        variants = []
+        fns = {}
         for name in names:
-            if name == "cuda":
-                variants += [("cuda " + v, name, {"version": v}) for v in ("naive", "warp", "block")]
-            else:
-                variants.append((name, name, {}))
-        for label, name, kw in variants:
             be = pystory.backend(name)
             xd = be.asarray(x)
-            t = best_time(lambda: be.rowsum(xd, **kw), be)
-            base = base or t
-            rows.append([f"rowsum {R}x{C}", label, t * 1e3, nbytes / t / 1e9, base / t])
-            points.setdefault(("rowsum", label), []).append((nbytes, nbytes / t / 1e9))
+            versions = ("naive", "warp", "block") if name == "cuda" else (None,)
+            for v in versions:
+                kw = {} if v is None else {"version": v}
+                label = name if v is None else f"cuda {v}"
+                fns[label] = synced(lambda be=be, xd=xd, kw=kw: be.rowsum(xd, **kw), be)
+        times = interleaved(fns, repeat)
+        base = times[names[0]].median
+        for label, t in times.items():
+            rows.append([f"rowsum {R}x{C}", label, *cells(t), nbytes / t.median / 1e9, base / t.median])
+            points.setdefault(("rowsum", label), []).append((nbytes, nbytes / t.median / 1e9))
     return rows, points
 
 
@@ -126,10 +129,10 @@ def plot(points, path):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes only")
-    a = add_output_args(p).parse_args(argv)
-    rows, points = run(a.quick)
-    print(f"machine: {machine()}")
-    print(markdown_table(["op", "implementation", "time (ms)", "GB/s", "speed-up vs numpy"], rows))
+    a = add_bench_args(p).parse_args(argv)
+    print(preamble(a.keep_blas_env))
+    rows, points = run(a.quick, a.repeat)
+    print(markdown_table(["op", "implementation", "median (ms)", "spread", "GB/s", "speed-up vs numpy"], rows))
     print()
     print("the declaration checker, c backend, tiny arrays (µs per call: median (25th-75th percentile)):")
     print(markdown_table(["op", "arguments", "checked", "unchecked binding", "checker's cost"],

@@ -21,36 +21,31 @@ ap.add_argument("--threads", type=int, default=1, help="threads for every implem
 ap.add_argument("--vocabs", default="1024,4096")
 ap.add_argument("--numpy-bytes", type=int, default=300_000,
                 help="the NumPy reference encodes only this prefix (it is slow)")
-ap.add_argument("--repeat", type=int, default=3)
 ap.add_argument("--scale", action="store_true",
                 help="instead: the c backend on ~136 MB of Zipfian random words, vocab 32,768")
-ap.add_argument("--refresh-figures", action="store_true",
-                help="write the committed figures/bench.md and bench.png (default: build/figures/01_tokenizer/)")
-args = ap.parse_args()
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from pystory.bench import add_bench_args  # noqa: E402
+args = add_bench_args(ap).parse_args()
 for var in ("OMP_NUM_THREADS", "RAYON_NUM_THREADS"):
     os.environ[var] = str(args.threads)
 os.environ["TOKENIZERS_PARALLELISM"] = "true" if args.threads > 1 else "false"
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 import pystory  # noqa: E402
 from pystory.data.storyworld import generate_stories  # noqa: E402
 from pystory.tokenizer import EOT, SPLIT_PATTERN_STR, BPETokenizer  # noqa: E402
-from pystory.bench import output_dir, save_figure, write_text  # noqa: E402
+from pystory.bench import Timing, interleaved, output_dir, preamble, save_figure, write_text  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIG = output_dir(HERE, args.refresh_figures)
 
 
-def best_of(fn, repeat):
-    fn()  # warm-up (compiles kernels, fills caches)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+def once(fn):
+    """One timed call (the slow NumPy reference: a single run, no spread), as a Timing."""
+    t0 = time.perf_counter()
+    fn()
+    return Timing([time.perf_counter() - t0])
 
 
 def available(name):
@@ -77,6 +72,9 @@ def scale():
 
 
 def main():
+    global PREAMBLE
+    PREAMBLE = preamble(args.keep_blas_env)
+    print(PREAMBLE)
     if args.scale:
         return scale()
     vocabs = [int(v) for v in args.vocabs.split(",")]
@@ -95,15 +93,15 @@ def main():
     except ImportError:
         tiktoken = None
 
-    rows = []  # (what, implementation, seconds, unit value)
+    # Each group's implementations take turns (pystory/bench.py's interleaved method); the NumPy
+    # reference is too slow for repeats: it runs once, and its row has no spread.
+    rows = []  # (what, implementation, Timing, value: seconds for training, MB/s for encoding)
     toks = {}
     for V in vocabs:
+        fns = {}
         for be in backends:
-            rep = 1 if be == "numpy" else args.repeat
-            t, tok = best_of(lambda be=be: BPETokenizer.train(data, V, backend=be), rep)
-            toks[V, be] = tok
-            rows.append((f"train vocab {V}", be, t))
-            print(f"train V={V:5d} {be:10s} {t:8.3f} s")
+            if be != "numpy":
+                fns[be] = lambda be=be, V=V: toks.__setitem__((V, be), BPETokenizer.train(data, V, backend=be))
         if tokenizers is not None:
             from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
@@ -113,32 +111,47 @@ def main():
                 trainer = trainers.BpeTrainer(vocab_size=V, special_tokens=[EOT], show_progress=False,
                                               initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
                 hf.train_from_iterator(stories, trainer=trainer)
-                return hf
-            t, hf = best_of(hf_train, args.repeat)
-            toks[V, "tokenizers"] = hf
-            rows.append((f"train vocab {V}", "tokenizers", t))
-            print(f"train V={V:5d} {'tokenizers':10s} {t:8.3f} s")
+                toks[V, "tokenizers"] = hf
+            fns["tokenizers"] = hf_train
+        times = interleaved(fns, args.repeat, min_time=0)
+        if "numpy" in backends:
+            times = {"numpy": once(lambda V=V: toks.__setitem__((V, "numpy"),
+                                                                BPETokenizer.train(data, V, backend="numpy"))),
+                     **times}
+        for be, t in times.items():
+            rows.append((f"train vocab {V}", be, t, t.median))
+            print(f"train V={V:5d} {be:10s} {t.median:8.3f} s  (spread {t.spread_text()})")
 
     V = vocabs[-1]
     tok = toks[V, "c"] if (V, "c") in toks else toks[V, backends[0]]
+    fns, nbytes, out = {}, {}, {}
     for be in backends:
-        sample = data[:args.numpy_bytes] if be == "numpy" else data
-        t, ids = best_of(lambda be=be, s=sample: tok.encode(s, backend=be), 1 if be == "numpy" else args.repeat)
-        rows.append((f"encode (MB/s, vocab {V})", be, len(sample) / 1e6 / t))
-        print(f"encode {be:10s} {len(sample) / 1e6 / t:8.2f} MB/s  ({len(sample) / ids.size:.2f} bytes/token)")
+        if be != "numpy":
+            fns[be] = lambda be=be: out.__setitem__(be, tok.encode(data, backend=be))
+            nbytes[be] = len(data)
+    enc = None
     if tiktoken is not None:
         ranks = {tok.vocab[i]: i for i in range(tok.eot_id)}
         enc = tiktoken.Encoding("pystory", pat_str=SPLIT_PATTERN_STR, mergeable_ranks=ranks,
                                 special_tokens={EOT: tok.eot_id})
-        t, ids = best_of(lambda: enc.encode(text, allowed_special="all"), args.repeat)
-        same = ids == tok.encode(data, backend="c").tolist()
-        rows.append((f"encode (MB/s, vocab {V})", "tiktoken", mb / t))
-        print(f"encode {'tiktoken':10s} {mb / t:8.2f} MB/s  (same ids as ours: {same})")
+        fns["tiktoken"] = lambda: out.__setitem__("tiktoken", enc.encode(text, allowed_special="all"))
+        nbytes["tiktoken"] = len(data)
     if tokenizers is not None and (V, "tokenizers") in toks:
         hf = toks[V, "tokenizers"]
-        t, _ = best_of(lambda: hf.encode_batch(stories), args.repeat)
-        rows.append((f"encode (MB/s, vocab {V})", "tokenizers", mb / t))
-        print(f"encode {'tokenizers':10s} {mb / t:8.2f} MB/s  (its own vocab, story by story)")
+        fns["tokenizers"] = lambda: hf.encode_batch(stories)
+        nbytes["tokenizers"] = len(data)
+    times = interleaved(fns, args.repeat, min_time=0)
+    if "numpy" in backends:
+        sample = data[:args.numpy_bytes]
+        times = {"numpy": once(lambda: out.__setitem__("numpy", tok.encode(sample, backend="numpy"))), **times}
+        nbytes["numpy"] = len(sample)
+    for be, t in times.items():
+        rate = nbytes[be] / 1e6 / t.median
+        rows.append((f"encode (MB/s, vocab {V})", be, t, rate))
+        note = {"tiktoken": f"same ids as ours: {enc is not None and out.get('tiktoken') == tok.encode(data, backend='c').tolist()}",
+                "tokenizers": "its own vocab, story by story"}.get(be, f"{nbytes[be] / out[be].size:.2f} bytes/token"
+                                                                     if be in out else "")
+        print(f"encode {be:10s} {rate:8.2f} MB/s  (spread {t.spread_text()}; {note})")
 
     table = markdown(rows, mb)
     print()
@@ -148,19 +161,17 @@ def main():
 
 
 def markdown(rows, mb):
-    import platform
-    lines = [f"Corpus: {args.stories:,} storyworld stories ({mb:.1f} MB), {args.threads} thread(s); "
-             f"{platform.machine()}, {os.cpu_count()} CPU(s) visible, {time.strftime('%Y-%m-%d')}. "
-             f"`python chapters/01_tokenizer/bench.py --stories {args.stories} --threads {args.threads}`",
-             "", "| what | implementation | result | vs c |", "|---|---|---:|---:|"]
-    by = {(w, i): v for w, i, v in rows}
-    for what, impl, v in rows:
+    cmd = "python chapters/01_tokenizer/bench.py " + " ".join(a for a in sys.argv[1:] if a != "--refresh-figures")
+    lines = [f"Corpus: {args.stories:,} storyworld stories ({mb:.1f} MB), {args.threads} thread(s). `{cmd.strip()}`",
+             "", PREAMBLE, "", "| what | implementation | result (median) | spread | vs c |", "|---|---|---:|---:|---:|"]
+    by = {(w, i): v for w, i, _, v in rows}
+    for what, impl, t, v in rows:
         c = by.get((what, "c"))
         if what.startswith("train"):
             res, ratio = f"{v:.3f} s", (f"{v / c:.2f}x the time" if c else "")
         else:
             res, ratio = f"{v:.2f} MB/s", (f"{v / c:.2f}x the speed" if c else "")
-        lines.append(f"| {what} | {impl} | {res} | {ratio} |")
+        lines.append(f"| {what} | {impl} | {res} | {t.spread_text()} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -171,10 +182,10 @@ def plot(rows):
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    groups = list(dict.fromkeys(w for w, _, _ in rows))
+    groups = list(dict.fromkeys(w for w, _, _, _ in rows))
     fig, axes = plt.subplots(1, len(groups), figsize=(4 * len(groups), 3.2))
     for ax, g in zip(np.atleast_1d(axes), groups):
-        items = [(i, v) for w, i, v in rows if w == g]
+        items = [(i, v) for w, i, _, v in rows if w == g]
         ax.bar([i for i, _ in items], [v for _, v in items], color="tab:blue")
         ax.set_title(g, fontsize=9)
         ax.set_ylabel("seconds" if g.startswith("train") else "MB/s")

@@ -12,7 +12,6 @@ same number of threads. Writes figures/bench.png and figures/bench.md.
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -20,13 +19,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import pystory  # noqa: E402
 from pystory import word2vec as W  # noqa: E402
-from pystory.bench import (add_output_args, available, best_time, figure_path, machine, markdown_table,  # noqa: E402
-                           save_figure, write_text)
+from pystory.bench import (add_bench_args, available, cells, clock_of, figure_path, interleaved,  # noqa: E402
+                           markdown_table,
+                           preamble, save_figure, synced, write_text)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def bench_embedding(N, C, vocabs, repeat):
+def bench_embedding(N, C, vocabs, repeat, clock):
+    """embedding_backward on every implementation, interleaved (pystory/bench.py's method)."""
     rows = []
     rng = np.random.default_rng(0)
     names = available(["numpy", "c", "cuda"])
@@ -37,7 +38,7 @@ def bench_embedding(N, C, vocabs, repeat):
     for V in vocabs:
         ids = rng.integers(0, V, N).astype(np.int32)
         dout = rng.standard_normal((N, C)).astype(np.float32)
-        times = {}
+        fns = {}
         for name in names:
             be = pystory.backend(name)
             i, d = be.asarray(ids), be.asarray(dout)
@@ -45,16 +46,17 @@ def bench_embedding(N, C, vocabs, repeat):
             for v in versions:
                 kw = {} if v is None else {"version": v}
                 label = name if v is None else f"cuda {v}"
-                times[label] = best_time(lambda: be.embedding_backward(i, d, V, **kw), be, repeat=repeat)
+                fns[label] = synced(lambda be=be, i=i, d=d, kw=kw: be.embedding_backward(i, d, V, **kw), be)
         if torch is not None:
             ti = torch.from_numpy(ids.astype(np.int64))
             td = torch.from_numpy(dout)
             # The backward of torch.nn.functional.embedding: its dense scatter-add kernel.
-            bw = lambda: torch.ops.aten.embedding_dense_backward(td, ti, V, -1, False)
-            times[f"torch cpu ({torch.get_num_threads()} threads)"] = best_time(bw, repeat=repeat)
-        base = times["numpy"]
+            fns[f"torch cpu ({torch.get_num_threads()} threads)"] = (
+                lambda td=td, ti=ti: torch.ops.aten.embedding_dense_backward(td, ti, V, -1, False))
+        times = interleaved(fns, repeat, clock=clock)
+        base = times["numpy"].median
         for label, t in times.items():
-            rows.append([f"{V:,}", label, t * 1e3, N * C * 4 / t / 1e9, base / t])
+            rows.append([f"{V:,}", label, *cells(t), N * C * 4 / t.median / 1e9, base / t.median])
     return rows
 
 
@@ -72,18 +74,18 @@ def corpus_words(n_words):
     return words[:n_words]
 
 
-def bench_word2vec(n_words, dim, threads):
+def bench_word2vec(n_words, dim, threads, repeat, clock):
+    """One epoch of training on each implementation, interleaved; words/s counts the corpus words in
+    the vocabulary (what every implementation trains on: words below min_count are dropped first)."""
     words = corpus_words(n_words)
     vocab = W.build_vocab(words, min_count=5)
     ids = vocab.encode(words)
     kw = dict(dim=dim, window=5, negatives=5, epochs=1, lr=0.025, sample=1e-3, batch=512, seed=0)
-    rows = []
+    fns, sizes = {}, {}
     for name in available(["numpy", "c"]):
-        sub = ids if name == "c" else ids[: ids.size // 10]      # numpy is slow: a tenth of the corpus
-        t0 = time.perf_counter()
-        W.train(sub, vocab.counts, backend=name, **kw)
-        dt = time.perf_counter() - t0
-        rows.append([name, sub.size, dt, sub.size / dt])
+        sub = ids if name == "c" else ids[: ids.size // 20]      # numpy is slow: a twentieth of the corpus
+        fns[name] = lambda sub=sub, name=name: W.train(sub, vocab.counts, backend=name, **kw)
+        sizes[name] = sub.size
     try:
         from gensim.models import Word2Vec
     except ImportError:
@@ -93,12 +95,13 @@ def bench_word2vec(n_words, dim, threads):
         model = Word2Vec(vector_size=dim, window=5, negative=5, sample=1e-3, min_count=5, sg=1, hs=0,
                          workers=threads, epochs=1, alpha=0.025, seed=0)
         model.build_vocab(sents)          # not timed, like our build_vocab
-        t0 = time.perf_counter()
-        model.train(sents, total_examples=len(sents), epochs=1)
-        dt = time.perf_counter() - t0
-        rows.append([f"gensim ({threads} workers)", len(words), dt, len(words) / dt])
-    base = rows[0][3]
-    return [r + [r[3] / base] for r in rows], len(vocab)
+        label = f"gensim ({threads} workers)"
+        fns[label] = lambda: model.train(sents, total_examples=len(sents), epochs=1)
+        sizes[label] = ids.size
+    times = interleaved(fns, repeat, min_time=0, clock=clock)
+    rows = [[label, sizes[label], *cells(t, 1), sizes[label] / t.median] for label, t in times.items()]
+    base = rows[0][4]
+    return [r + [r[4] / base] for r in rows], len(vocab)
 
 
 def plot(emb_rows, w2v_rows, path):
@@ -117,7 +120,7 @@ def plot(emb_rows, w2v_rows, path):
     a.set_yscale("log")
     a.set_title("embedding backward")
     a.legend(fontsize=8)
-    b.bar([r[0] for r in w2v_rows], [r[3] for r in w2v_rows])
+    b.bar([r[0] for r in w2v_rows], [r[4] for r in w2v_rows])
     b.set_ylabel("words / s (higher is better)")
     b.set_title("word2vec training")
     fig.tight_layout()
@@ -131,23 +134,26 @@ def main(argv=None):
     ap.add_argument("--dim", type=int, default=768)
     ap.add_argument("--words", type=int, default=1_000_000)
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
-    args = add_output_args(ap).parse_args(argv)
+    args = add_bench_args(ap).parse_args(argv)
     if args.quick:
         args.tokens, args.dim, args.words = 4096, 64, 50_000
     threads = int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count())
-    where = machine()
-    print(f"machine: {where}")
+    where = preamble(args.keep_blas_env)
+    print(where)
 
-    emb = bench_embedding(args.tokens, args.dim, [4096, 50257], repeat=3)
-    t1 = markdown_table(["V", "implementation", "ms", "GB/s of dout", "x numpy"], emb)
+    emb = bench_embedding(args.tokens, args.dim, [4096, 50257], args.repeat, clock_of(args))
+    t1 = markdown_table(["V", "implementation", "median ms", "spread", "GB/s of dout", "x numpy"], emb)
     print(f"\nembedding_backward, {args.tokens:,} tokens x C = {args.dim}\n{t1}")
 
-    w2v, V = bench_word2vec(args.words, 100, threads)
-    t2 = markdown_table(["implementation", "words", "seconds", "words/s", "x numpy"], w2v)
+    w2v, V = bench_word2vec(args.words, 100, threads, args.repeat, clock_of(args))
+    unit = "CPU s" if args.cpu_time else "s"
+    t2 = markdown_table(["implementation", "words", f"median {unit}", "spread", f"words/{unit}", "x numpy"], w2v)
     print(f"\nword2vec skip-gram, dim 100, window 5, 5 negatives, sample 1e-3, vocab {V:,}, 1 epoch\n{t2}")
 
     plot(emb, w2v, figure_path(HERE, "bench.png", args.refresh_figures))
-    md = (f"Machine: {where}.\n\nembedding_backward, {args.tokens:,} tokens x C = {args.dim}:\n\n{t1}\n\n"
+    cmd = "python chapters/02_embeddings/bench.py " + " ".join(a for a in (argv if argv is not None else sys.argv[1:])
+                                                             if a != "--refresh-figures")
+    md = (f"`{cmd.strip()}`\n\n{where}\n\nembedding_backward, {args.tokens:,} tokens x C = {args.dim}:\n\n{t1}\n\n"
           f"word2vec (dim 100, window 5, 5 negatives, sample 1e-3, vocab {V:,}, 1 epoch):\n\n{t2}\n")
     write_text(figure_path(HERE, "bench.md", args.refresh_figures), md)
 

@@ -12,7 +12,8 @@ up to 4,096; on a CPU, B = 2 and T up to 1,024.
 computed from what each version allocates: naive keeps the (B, NH, T, T)
 probabilities for the backward (the CUDA naive also a second (T, T) buffer
 of scores during the forward), flash keeps the (B, NH, T) log-sum-exp.
-All times come from this one run; ratios are against numpy naive.
+All times come from this one run (interleaved, median of --repeat runs, spread
+beside it: pystory/bench.py); ratios are against numpy naive.
 """
 import argparse
 import os
@@ -21,8 +22,9 @@ import sys
 import numpy as np
 
 import pystory
-from pystory.bench import (add_output_args, available, best_time, figure_path, machine, markdown_table, rng_array,
-                           save_figure)
+from pystory.bench import (add_bench_args, available, cells, clock_of, figure_path, interleaved, machine,
+                           markdown_table,
+                           preamble, rng_array, save_figure, synced)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NH, HS = 12, 64
@@ -35,6 +37,8 @@ def torch_sdpa(device):
         import torch.nn.functional as F
     except ImportError:
         return None
+    if os.environ.get("OMP_NUM_THREADS"):             # the same thread count as our C code
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     if device == "cuda" and not torch.cuda.is_available():
         return None
 
@@ -69,7 +73,7 @@ def extra_bytes(version, B, T, gpu=False):
     return None
 
 
-def run(Ts, B, repeat):
+def run(Ts, B, repeat, clock):
     names = available(["numpy", "c", "cuda"])
     impls = []  # (label, backend name or "torch", version)
     if "numpy" in names:
@@ -87,25 +91,29 @@ def run(Ts, B, repeat):
     for T in Ts:
         qkv = rng_array((B, T, 3 * NH * HS), seed=T)
         dout = rng_array((B, T, NH * HS), seed=T + 1)
-        base_f = base_fb = None
+        fwds, fwd_bwds, mems = {}, {}, {}
         for label, name, version in impls:
             if name == "torch":
-                f, fb = sdpa(qkv, dout)
-                tf, tfb = best_time(f, repeat=repeat), best_time(fb, repeat=repeat)
-                mem = None
+                fwds[label], fwd_bwds[label] = sdpa(qkv, dout)
+                mems[label] = None
             else:
                 be = pystory.backend(name)
                 q, dy = be.asarray(qkv), be.asarray(dout)
                 fwd = getattr(be, f"attention_forward_{version}")
                 bwd = getattr(be, f"attention_backward_{version}")
-                tf = best_time(lambda: fwd(q, NH), be, repeat=repeat)
-                tfb = best_time(lambda: bwd(dy, fwd(q, NH)[1]), be, repeat=repeat)
-                mem = extra_bytes(version, B, T, gpu=name == "cuda")
-            base_f, base_fb = base_f or tf, base_fb or tfb
+                fwds[label] = synced(lambda fwd=fwd, q=q: fwd(q, NH), be)
+                fwd_bwds[label] = synced(lambda fwd=fwd, bwd=bwd, q=q, dy=dy: bwd(dy, fwd(q, NH)[1]), be)
+                mems[label] = extra_bytes(version, B, T, gpu=name == "cuda")
+        tf, tfb = interleaved(fwds, repeat, clock=clock), interleaved(fwd_bwds, repeat, clock=clock)  # A B C A B C
+        base_f, base_fb = tf[impls[0][0]].median, tfb[impls[0][0]].median
+        for label, _, _ in impls:
+            f, fb, mem = tf[label], tfb[label], mems[label]
             mem_txt = "-" if mem is None else f"{mem / 2**20:.2f}"
-            rows.append([T, label, tf * 1e3, tfb * 1e3, f"{base_f / tf:.2f}x", f"{base_fb / tfb:.2f}x", mem_txt])
-            points.setdefault(label, []).append((T, tf, tfb, mem))
-            print(f"  T={T:<5} {label:<12} fwd {tf * 1e3:9.2f} ms   fwd+bwd {tfb * 1e3:9.2f} ms", flush=True)
+            rows.append([T, label, *cells(f), *cells(fb), f"{base_f / f.median:.2f}x", f"{base_fb / fb.median:.2f}x",
+                         mem_txt])
+            points.setdefault(label, []).append((T, f.median, fb.median, mem))
+            print(f"  T={T:<5} {label:<12} fwd {f.median * 1e3:9.2f} ms ({f.spread_text():>6})   "
+                  f"fwd+bwd {fb.median * 1e3:9.2f} ms ({fb.spread_text():>6})", flush=True)
     return rows, points
 
 
@@ -140,19 +148,20 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="T up to 512 only")
     p.add_argument("--T", type=int, nargs="+", help="sequence lengths")
     p.add_argument("--B", type=int, help="batch size (default 8 on a GPU, 2 on a CPU)")
-    p.add_argument("--repeat", type=int, default=3)
-    a = add_output_args(p).parse_args(argv)
+    a = add_bench_args(p).parse_args(argv)
     gpu = "cuda" in available(["cuda"])
     B = a.B or (8 if gpu else 2)
     Ts = a.T or ([128, 256, 512, 1024, 2048, 4096] if gpu else [128, 256, 512, 1024])
     if a.quick:
         Ts = [T for T in Ts if T <= 512]
-    print(f"machine: {machine()}")
-    rows, points = run(Ts, B, a.repeat)
+    print(preamble(a.keep_blas_env))
+    rows, points = run(Ts, B, a.repeat, clock_of(a))
+    if a.cpu_time:
+        print("(times are CPU seconds of this process, all threads: --cpu-time)")
     print()
     print(f"B={B}, {NH} heads of {HS}, float32; {machine()}")
-    print(markdown_table(["T", "implementation", "fwd (ms)", "fwd+bwd (ms)", "fwd vs numpy", "fwd+bwd vs numpy",
-                          "extra memory (MiB)"], rows))
+    print(markdown_table(["T", "implementation", "fwd (ms)", "spread", "fwd+bwd (ms)", "spread", "fwd vs numpy",
+                          "fwd+bwd vs numpy", "extra memory (MiB)"], rows))
     plot(points, figure_path(HERE, "bench.png", a.refresh_figures), B)
 
 

@@ -29,38 +29,27 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="one small size, for a smoke test")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads for c and OpenBLAS")
-    p.add_argument("--refresh-figures", action="store_true",
-                   help="write the committed figures/linear_gflops.png (default: build/figures/06_transformer/)")
-    return p.parse_args(argv)
+    # The thread counts must be in the environment before NumPy loads OpenBLAS, and
+    # pystory.bench imports NumPy: read --threads first, then the benchmark's own arguments.
+    threads = p.parse_known_args(argv)[0].threads
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    os.environ["OPENBLAS_NUM_THREADS"] = str(threads)
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    from pystory.bench import add_bench_args
+    return add_bench_args(p).parse_args(argv)
 
 
 ARGS = parse_args(sys.argv[1:])
-# Before NumPy loads OpenBLAS and before our extension starts OpenMP.
-os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
-os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numpy as np  # noqa: E402
 
 import pystory  # noqa: E402
-from pystory.bench import (available, best_time, figure_path, machine, markdown_table, rng_array,  # noqa: E402
-                           save_figure)
+from pystory.bench import (available, cells, clock_of, figure_path, interleaved, markdown_table,  # noqa: E402
+                           preamble,
+                           rng_array, save_figure, synced)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VERSIONS = ("naive", "tiled", "regblock")
-
-
-def blas_info():
-    """Which BLAS NumPy runs, and which OpenBLAS kernel it picked (threadpoolctl, if installed)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "OpenBLAS kernel: unknown (pip install threadpoolctl to see it)"
-    for lib in threadpool_info():
-        if lib.get("internal_api") in ("openblas", "mkl", "blis"):
-            return (f"{lib['internal_api']} {lib.get('version')}, kernel {lib.get('architecture')}, "
-                    f"{lib.get('num_threads')} threads")
-    return "BLAS: not found by threadpoolctl"
 
 
 def shapes(quick):
@@ -69,50 +58,53 @@ def shapes(quick):
     return [(4096, 256, 768), (4096, 256, 1024), (4096, 256, 4096)]
 
 
-def time_linear(be, x, w, b, dout, **kw):
+def linear_calls(be, x, w, b, dout, **kw):
+    """(forward, backward) closures of backend `be`'s linear layer on these arrays."""
     xd, wd, bd, dd = (be.asarray(a) for a in (x, w, b, dout))
-    fwd = best_time(lambda: be.linear_forward(xd, wd, bd, **kw), be, repeat=3)
-    bwd = best_time(lambda: be.linear_backward(dd, xd, wd, **kw), be, repeat=3)
-    return fwd, bwd
+    return (synced(lambda: be.linear_forward(xd, wd, bd, **kw), be),
+            synced(lambda: be.linear_backward(dd, xd, wd, **kw), be))
 
 
-def time_cublas(x, w, b, dout):
+def cublas_calls(x, w, b, dout):
     import cupy
     be = pystory.backend("cuda")
     xd, wd, bd, dd = (cupy.asarray(a) for a in (x, w, b, dout))
-    fwd = best_time(lambda: xd @ wd.T + bd, be, repeat=3)
-    bwd = best_time(lambda: (dd @ wd, dd.T @ xd, dd.sum(axis=0)), be, repeat=3)
-    return fwd, bwd
+    return (synced(lambda: xd @ wd.T + bd, be),
+            synced(lambda: (dd @ wd, dd.T @ xd, dd.sum(axis=0)), be))
 
 
-def run(quick=False):
+def run(quick=False, repeat=5):
     names = available(["numpy", "c", "cuda"])
     rows, points = [], {}
+    print(preamble(ARGS.keep_blas_env))
+    print(f"{ARGS.threads} threads for c and OpenBLAS, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}"
+          + ("; times are CPU seconds (--cpu-time)" if ARGS.cpu_time else ""))
     for N, C, OC in shapes(quick):
         x, w = rng_array((N, C), seed=1), rng_array((OC, C), seed=2)
         b, dout = rng_array(OC, seed=3), rng_array((N, OC), seed=4)
         flops_f, flops_b = 2.0 * N * C * OC, 4.0 * N * C * OC
         size = f"{N}x{C}x{OC}"
-        results = {}   # label -> (fwd s, bwd s)
+        calls = {}   # label -> (fwd, bwd)
         if "numpy" in names:
-            results["numpy (OpenBLAS)"] = time_linear(pystory.backend("numpy"), x, w, b, dout)
+            calls["numpy (OpenBLAS)"] = linear_calls(pystory.backend("numpy"), x, w, b, dout)
         if "c" in names:
-            results["c"] = time_linear(pystory.backend("c"), x, w, b, dout)
+            calls["c"] = linear_calls(pystory.backend("c"), x, w, b, dout)
         if "cuda" in names:
-            results["cuBLAS (CuPy)"] = time_cublas(x, w, b, dout)
+            calls["cuBLAS (CuPy)"] = cublas_calls(x, w, b, dout)
             for v in VERSIONS:
-                results[f"cuda {v}"] = time_linear(pystory.backend("cuda"), x, w, b, dout, version=v)
-        for label, (tf, tb) in results.items():
-            base = results["cuBLAS (CuPy)" if label.startswith("cu") else "numpy (OpenBLAS)"]
-            gf, gb = flops_f / tf / 1e9, flops_b / tb / 1e9
-            ratio = (flops_f + flops_b) / (tf + tb) / ((flops_f + flops_b) / (base[0] + base[1]) )
-            rows.append([size, label, tf * 1e3, gf, tb * 1e3, gb, ratio])
+                calls[f"cuda {v}"] = linear_calls(pystory.backend("cuda"), x, w, b, dout, version=v)
+        clock = clock_of(ARGS)
+        fwd = interleaved({k: f for k, (f, _) in calls.items()}, repeat, clock=clock)   # numpy c numpy c ...
+        bwd = interleaved({k: g for k, (_, g) in calls.items()}, repeat, clock=clock)
+        for label in calls:
+            tf, tb = fwd[label].median, bwd[label].median
+            base = "cuBLAS (CuPy)" if label.startswith("cu") else "numpy (OpenBLAS)"
+            ratio = (fwd[base].median + bwd[base].median) / (tf + tb)
+            rows.append([size, label, *cells(fwd[label]), flops_f / tf / 1e9, *cells(bwd[label]),
+                         flops_b / tb / 1e9, ratio])
             points.setdefault(label, []).append((size, (flops_f + flops_b) / (tf + tb) / 1e9))
-    headers = ["N x C x OC", "impl", "fwd ms", "fwd GFLOP/s", "bwd ms", "bwd GFLOP/s",
+    headers = ["N x C x OC", "impl", "fwd ms", "spread", "fwd GFLOP/s", "bwd ms", "spread", "bwd GFLOP/s",
                "fwd+bwd vs yardstick"]
-    print(f"Linear layer, {machine()}; {ARGS.threads} threads for c and OpenBLAS, "
-          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
-    print(blas_info())
     print()
     print(markdown_table(headers, rows))
     print()
@@ -146,4 +138,4 @@ def plot(points):
 
 
 if __name__ == "__main__":
-    run(ARGS.quick)
+    run(ARGS.quick, ARGS.repeat)

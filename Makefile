@@ -38,6 +38,7 @@ $(SETUP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev,web]"
+	@$(PY) -m pip install -q -e ".[mpi]" || echo "note: MPI (mpi4py, mpich) could not be installed: the multi-process tests of chapter 08 will be skipped"
 	@touch $@
 
 setup: $(SETUP)

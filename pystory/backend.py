@@ -27,7 +27,7 @@ BACKENDS = ("numpy", "c", "cuda", "emu")
 # One entry per layer, in chapter order.
 LAYERS = ["basics", "tokenizer", "philox", "embedding", "word2vec", "attention", "kvcache",
           "linear", "layernorm", "gelu", "residual", "crossentropy", "optim", "gru", "latent",
-          "int8", "gumbel", "conv1d", "bce"]
+          "int8", "gumbel", "conv1d", "bce", "collective"]
 
 # A layer whose NumPy reference is split over several short modules (default: pystory/<layer>.py).
 REFERENCES = {"tokenizer": ("pretokenize", "bpe"), "word2vec": ("sgns",)}

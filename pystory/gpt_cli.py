@@ -8,10 +8,15 @@ Every argument is checked by pystory/cli_args.py before any work starts.
 A training run owns its --out folder: it holds the checkpoint (model.ckpt),
 a copy of the tokenizer, the tokenized data and the loss curve, and a lock
 (.lock) so that a second run into the same folder is refused.
+
+On many processes (chapter 08): `mpiexec -n 2 python -m pystory train ...`
+runs the same command on every rank (pystory/dist/cli.py); rank 0 takes the
+lock and writes every file, the others only read.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import glob
 import os
@@ -211,6 +216,15 @@ def train_parser():
     p.add_argument("--overwrite", action="store_true", help="start a new run in an OUT that already holds one")
     p.add_argument("--ship", default=None, metavar="FILE", type=OutFile,
                    help="at the end, also write a float16 copy without optimizer state (for shipping)")
+    g = p.add_argument_group("many processes (chapter 08; launch with mpiexec -n N)")
+    g.add_argument("--accum", type=Int(1, 4096), default=1,
+                   help="micro-batches per rank per step (gradient accumulation): --batch-size is split into "
+                        "ranks x accum micro-batches")
+    g.add_argument("--zero", action="store_true", help="ZeRO-1: shard AdamW's m and v across the ranks")
+    g.add_argument("--comm", default="auto", choices=("auto", "mpi", "nccl"),
+                   help="who moves the gradients between ranks (auto: nccl on --backend cuda, else mpi)")
+    g.add_argument("--comm-timeout", type=Float(1, 1e6), default=300.0,
+                   help="seconds a rank waits for the others at a check-in before it stops the run, naming them")
     return p
 
 
@@ -222,24 +236,39 @@ def _where_to_continue(trainer, args):
 
 
 def train_main(argv):
+    from pystory.dist.comm import launched_world
+    if launched_world() > 1:                     # started by mpiexec -n N: one voice, never a hang
+        from pystory.dist.cli import run_on_ranks
+        return run_on_ranks("train", _train_main, argv)
     return run("train", _train_main, argv)
 
 
-def _train_main(argv):
+def _train_main(argv, comm=None):
+    from pystory.dist.cli import agree
+    from pystory.dist.comm import SingleProcess
+    comm = comm or SingleProcess()
     parser = train_parser()
     args = parser.parse_args(argv)
+    comm.timeout = args.comm_timeout
     from pystory.atomic import FolderLocked, folder_lock
     out = os.path.abspath(args.out)
     top = None                                   # the outermost folder this run creates, if any
     while not os.path.exists(out):
         top, out = out, os.path.dirname(out)
+    lock = contextlib.ExitStack()
+
+    def take_lock():                             # rank 0 holds the run's folder; the other ranks only read
+        if comm.rank == 0:
+            try:
+                lock.enter_context(folder_lock(args.out))
+            except FolderLocked as e:
+                raise UserError(f"{e}; wait for it to finish or give another --out") from None
     try:
-        with folder_lock(args.out):
-            return _train(parser, args, given(parser, argv))
-    except FolderLocked as e:
-        raise UserError(f"{e}; wait for it to finish or give another --out") from None
+        agree(comm, "the lock of --out", take_lock)
+        with lock:
+            return _train(parser, args, given(parser, argv), comm)
     finally:
-        if top is not None and os.listdir(args.out) == [".lock"]:     # refused before it wrote anything
+        if comm.rank == 0 and top is not None and os.listdir(args.out) == [".lock"]:   # refused before it wrote
             os.unlink(os.path.join(args.out, ".lock"))
             d = os.path.abspath(args.out)
             while True:
@@ -273,12 +302,97 @@ def _resumed_settings(parser, args, explicit, ck):
                         f"give --steps N with N > {ck.step} to train it further")
 
 
-def _train(parser, args, explicit):
+def _train(parser, args, explicit, comm):
+    from pystory.dist.cli import agree
+    from pystory.dist.comm import RankFailure
+    from pystory.train import TrainingDiverged
+    # every rank checks the arguments and reads the checkpoint; rank 0 alone writes (tokenizer, data)
+    ck, tok, cfg, tok_name, data = agree(comm, "the check of the arguments and the data",
+                                         lambda: _prepare(parser, args, explicit, comm),
+                                         timeout=max(args.comm_timeout, 3600))   # rank 0 may be tokenizing
+    tok_name, data = comm.exchange("the data's folder", (tok_name, data))[0]     # what rank 0 wrote
+    if comm.world > 1 and (args.comm == "nccl" or (args.comm == "auto" and args.backend == "cuda")):
+        from pystory.dist.comm import NCCLComm
+        agree(comm, "the check of the GPUs", lambda: NCCLComm.check_gpus(comm))
+        comm = NCCLComm(comm)                      # the same ranks; the gradients over NCCL
+    trainer, model, loader, tc = agree(comm, "the setup of the model",
+                                       lambda: _setup(args, ck, tok, tok_name, cfg, data, comm))
+    first = trainer.step
+    print(f"model: {model.num_params:,} parameters {cfg} on backend {model.be.name}; "
+          f"{loader.num_tokens:,} training tokens; B={tc.batch_size} T={cfg.block_size}; seed {tc.seed}", flush=True)
+    if comm.world > 1 or args.accum > 1:
+        _print_parallel(trainer, tc)
+    t0 = time.perf_counter()
+    try:
+        trainer.run()
+    except TrainingDiverged as e:
+        print(f"{e}", file=sys.stderr)
+        return 1
+    except RankFailure as e:                     # a rank stopped answering: say where to continue
+        raise RankFailure(f"{e}; {_where_to_continue(trainer, args)}") from None
+    except KeyboardInterrupt:
+        print(f"\ntrain: interrupted at step {trainer.step + 1}; {_where_to_continue(trainer, args)}", file=sys.stderr)
+        return 130
+    finally:
+        if trainer.history["step"] and trainer.writer:
+            print(f"loss curve: {trainer.plot(os.path.join(args.out, 'loss.png'))}")
+    dt = time.perf_counter() - t0
+    print(f"trained steps {first + 1}..{trainer.step} ({trainer.step - first} steps) in "
+          f"{dt:.0f} s; checkpoint {trainer.ckpt_path} (step {trainer.step})")
+    if comm.world > 1:
+        _print_comm_time(trainer, dt)
+    if args.ship and trainer.writer:
+        from pystory.checkpoint import save_checkpoint
+        ship_dir = os.path.dirname(os.path.abspath(args.ship))
+        src = "byte" if tok_name == "byte" else os.path.join(args.out, tok_name)
+        ship_tok = place_tokenizer(src, ship_dir)                # the tokenizer travels with the model
+        save_checkpoint(args.ship, model, step=trainer.step, tokenizer=ship_tok, dtype="float16",
+                        optimizer=False, train_state={"history": trainer.history,
+                                                      "train_config": dataclasses.asdict(tc)})
+        print(f"shipped float16 model: {args.ship}")
+    return 0
+
+
+def _mib(n):
+    return f"{n / 2**20:.1f} MiB"
+
+
+def _print_parallel(trainer, tc):
+    """Who is who, how the batch is split, and the training memory of every rank."""
+    par = trainer.parallel
+    comm = par.comm
+    b = par.micro_batch(tc.batch_size)
+    print(f"parallel: {comm.describe()}; each step: {comm.world} rank(s) x {par.accum} micro-batch(es) of {b} "
+          f"windows{'; ZeRO-1 (AdamW m, v sharded)' if par.zero else ''}", flush=True)
+    mems = comm.exchange("the memory report", par.memory())
+    for r, mem in enumerate(mems):
+        parts = ", ".join(f"{k} {_mib(v)}" for k, v in mem.items())
+        print(f"memory rank {r}: {_mib(sum(mem.values()))} ({parts}; activations not counted)", flush=True)
+
+
+def _print_comm_time(trainer, dt):
+    """Time in communication on every rank, and each rank's peak memory."""
+    import resource
+    comm = trainer.parallel.comm
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024      # Linux: KiB
+    rows = comm.exchange("the time report", (comm.comm_seconds, comm.wait_seconds, peak))
+    for r, (c, w, pk) in enumerate(rows):
+        print(f"rank {r}: {c:.1f} s of {dt:.1f} s communicating ({100 * c / max(dt, 1e-9):.0f}%; {w:.1f} s of it "
+              f"waiting at check-ins for the slowest rank); peak resident memory {_mib(pk)}")
+
+
+def _prepare(parser, args, explicit, comm):
+    """Check the arguments against the run folder and the data; -> (ck, tok, cfg, tok_name, data).
+    Only rank 0 writes (it cleans the folder, copies the tokenizer, tokenizes the corpus)."""
     from pystory.atomic import clean_stale
-    from pystory.data.loader import BatchLoader
-    from pystory.train import Trainer, TrainConfig, TrainingDiverged, log_to, token_byte_lengths
-    be = pystory.backend(args.backend)
-    clean_stale(args.out)
+    from pystory.dist.parallel import DataParallel
+    if args.comm == "nccl" and args.backend != "cuda":
+        raise UserError("--comm nccl moves GPU buffers between GPUs: it needs --backend cuda")
+    DataParallel(comm, accum=args.accum).micro_batch(args.batch_size)   # a bad split: refused before any work
+    pystory.backend(args.backend)                                # BackendUnavailable says why, on every rank
+    writer = comm.rank == 0
+    if writer:
+        clean_stale(args.out)
     ckpt_path = os.path.join(args.out, "model.ckpt")
     ck = None
     if args.resume:
@@ -293,7 +407,8 @@ def _train(parser, args, explicit):
             raise UserError(f"--steps {args.steps} is not beyond the checkpoint's step {ck.step}: --steps is "
                             f"the total, so give --steps N with N > {ck.step}")
         tok = load_tokenizer_of(ck, args.tokenizer)
-        tok_name = ck.tokenizer if args.tokenizer is None else place_tokenizer(args.tokenizer, args.out)
+        tok_name = ck.tokenizer if args.tokenizer is None else \
+            (place_tokenizer(args.tokenizer, args.out) if writer else None)
         cfg = _model_config(args, tok.vocab_size, base=ck.config)
         if cfg != ck.config:
             raise UserError(f"--config/--set give {cfg}, the checkpoint was trained as {ck.config}; "
@@ -307,7 +422,7 @@ def _train(parser, args, explicit):
             raise UserError(f"{args.out} already holds a training run (model.ckpt, {step}); add --resume to "
                             f"continue it, --overwrite to start again, or give another --out")
         tok = load_tokenizer_for(args.tokenizer)
-        tok_name = place_tokenizer(args.tokenizer, args.out)      # the run folder keeps its own copy
+        tok_name = place_tokenizer(args.tokenizer, args.out) if writer else None   # the run folder's own copy
         cfg = _model_config(args, tok.vocab_size)
     run_data = os.path.join(args.out, "data")
     if args.corpus is None and ck is not None and glob.glob(os.path.join(run_data, "train_*.bin")):
@@ -317,48 +432,32 @@ def _train(parser, args, explicit):
             args.corpus = Path("any", hint=MAKE_DATA)("data/storyworld")
         except argparse.ArgumentTypeError as e:
             raise UserError(f"--corpus: {e}") from None
-    data = prepare_shards(args.corpus, tok, args.out)
+    data = prepare_shards(args.corpus, tok, args.out) if writer else None
+    return ck, tok, cfg, tok_name, data
+
+
+def _setup(args, ck, tok, tok_name, cfg, data, comm):
+    """The loaders, the model and its trainer on this rank (resumed from ck if given)."""
+    from pystory.data.loader import BatchLoader
+    from pystory.dist.parallel import DataParallel
+    from pystory.train import Trainer, TrainConfig, log_to, token_byte_lengths
+    be = pystory.backend(args.backend)
     tc = TrainConfig(steps=args.steps, batch_size=args.batch_size, seq_len=cfg.block_size, lr=args.lr,
                      warmup=args.warmup, weight_decay=args.weight_decay, grad_clip=args.grad_clip,
                      eval_every=args.eval_every, eval_batches=args.eval_batches, ckpt_every=args.ckpt_every,
                      seed=args.seed, out_dir=args.out, diverge_nats=args.diverge_nats)
+    par = DataParallel(comm, accum=args.accum, zero=args.zero)
+    b = par.micro_batch(tc.batch_size)           # the windows of one micro-batch (a bad split: a one-line error)
     loader = BatchLoader(data, tc.batch_size, cfg.block_size, seed=tc.seed, split="train",
                          expected_vocab=tok.vocab_size)
-    val = BatchLoader(data, tc.batch_size, cfg.block_size, seed=tc.seed, split="val",
-                      expected_vocab=tok.vocab_size)
+    val = BatchLoader(data, b, cfg.block_size, seed=tc.seed, split="val", expected_vocab=tok.vocab_size)
     model = GPT(cfg, be).init_weights(seed=tc.seed)
     trainer = Trainer(model, loader, tc, val_loader=val, tokenizer=tok_name,
-                      byte_lengths=token_byte_lengths(tok), log=log_to(sys.stdout))
+                      byte_lengths=token_byte_lengths(tok), log=log_to(sys.stdout), parallel=par)
     if ck is not None:
         trainer.resume(ck)
         print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
-    first = trainer.step
-    print(f"model: {model.num_params:,} parameters {cfg} on backend {be.name}; "
-          f"{loader.num_tokens:,} training tokens; B={tc.batch_size} T={cfg.block_size}; seed {tc.seed}", flush=True)
-    t0 = time.perf_counter()
-    try:
-        trainer.run()
-    except TrainingDiverged as e:
-        print(f"{e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"\ntrain: interrupted at step {trainer.step + 1}; {_where_to_continue(trainer, args)}", file=sys.stderr)
-        return 130
-    finally:
-        if trainer.history["step"]:
-            print(f"loss curve: {trainer.plot(os.path.join(args.out, 'loss.png'))}")
-    print(f"trained steps {first + 1}..{trainer.step} ({trainer.step - first} steps) in "
-          f"{time.perf_counter() - t0:.0f} s; checkpoint {trainer.ckpt_path} (step {trainer.step})")
-    if args.ship:
-        from pystory.checkpoint import save_checkpoint
-        ship_dir = os.path.dirname(os.path.abspath(args.ship))
-        src = "byte" if tok_name == "byte" else os.path.join(args.out, tok_name)
-        ship_tok = place_tokenizer(src, ship_dir)                # the tokenizer travels with the model
-        save_checkpoint(args.ship, model, step=trainer.step, tokenizer=ship_tok, dtype="float16",
-                        optimizer=False, train_state={"history": trainer.history,
-                                                      "train_config": dataclasses.asdict(tc)})
-        print(f"shipped float16 model: {args.ship}")
-    return 0
+    return trainer, model, loader, tc
 
 
 # --- eval ----------------------------------------------------------------------------------

@@ -37,6 +37,14 @@ best, that checkpoint is kept aside as model.prev.ckpt and newer healthy
 ones go to model.ckpt; if the loss recovers to a new best the spare is
 deleted, if it diverges the spare is moved back to model.ckpt. The message
 says which step it holds.
+
+Many processes (chapter 08). The step above is spread over ranks and
+micro-batches by a DataParallel (pystory/dist/parallel.py); the default is
+one process and one micro-batch, which is the five lines above exactly. With
+more, each rank runs its share of the global batch, the gradients are
+averaged across ranks, and every decision here (divergence, when to save)
+is taken from numbers that were exchanged, so every rank takes it at the
+same step. Only rank 0 (self.writer) writes files and logs.
 """
 from __future__ import annotations
 
@@ -45,11 +53,13 @@ import math
 import os
 import sys
 import time
+import types
 
 import numpy as np
 
 from pystory.atomic import fsync_dir, save_figure, write_bytes_atomic
 from pystory.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from pystory.dist.parallel import DataParallel
 
 __all__ = ["TrainConfig", "TrainingDiverged", "lr_at", "Trainer", "bits_per_byte", "token_byte_lengths"]
 
@@ -130,8 +140,11 @@ class Trainer:
 
     STATE = ("params", "m", "v")           # the model's arrays that training changes (checked before a save)
 
-    def __init__(self, model, loader, tc, val_loader=None, tokenizer="byte", byte_lengths=None, log=print):
+    def __init__(self, model, loader, tc, val_loader=None, tokenizer="byte", byte_lengths=None, log=print,
+                 parallel=None):
         self.model, self.loader, self.tc, self.val_loader = model, loader, tc, val_loader
+        self.parallel = (parallel or DataParallel()).attach(model)   # ranks x micro-batches (chapter 08)
+        self.writer = self.parallel.comm.rank == 0                    # only rank 0 writes files
         self.tokenizer, self.byte_lengths, self.log = tokenizer, byte_lengths, log
         self.step = 0                      # steps done
         self.history = {"step": [], "loss": [], "val_step": [], "val_loss": [], "val_bpb": []}
@@ -161,8 +174,15 @@ class Trainer:
         path = path or self.ckpt_path
         be = self.model.be
         for name in self.STATE:
-            if not np.isfinite(be.to_numpy(getattr(self.model, name))).all():
+            if name not in ("m", "v") and not np.isfinite(be.to_numpy(getattr(self.model, name))).all():
                 self._diverged(f"{name} holds NaN or inf after step {self.step}", self.step)
+        # m and v: this rank's shard under ZeRO-1, so every rank's answer counts (and rank 0 gets them whole)
+        m, v, finite = self.parallel.optimizer_state(f"the checkpoint of step {self.step}")
+        if not finite:
+            self._diverged(f"m or v holds NaN or inf after step {self.step}", self.step)
+        if not self.writer:
+            self.last_good = (path, self.step)          # what rank 0 wrote, for the messages
+            return path
         if path == self.ckpt_path:
             rising = self.best_step < self.step + 1
             if rising and self.last_good and self.last_good[0] == path and self.last_good[1] < self.best_step:
@@ -171,12 +191,18 @@ class Trainer:
             elif not rising and self.prev:
                 os.unlink(self.prev[0])                    # this one is at the best: no fallback needed
                 self.prev = None
-        self.write_checkpoint(path, loader_rng)
+        if self.parallel.zero:
+            self.write_checkpoint(path, loader_rng, moments=(m, v))     # gathered from the ranks' shards
+        else:
+            self.write_checkpoint(path, loader_rng)
         self.last_good = (path, self.step)
         return path
 
-    def write_checkpoint(self, path, loader_rng=None):
-        save_checkpoint(path, self.model, step=self.step, tokenizer=self.tokenizer,
+    def write_checkpoint(self, path, loader_rng=None, moments=None):
+        """moments: AdamW's whole (m, v) when the model holds only its shard of them (ZeRO-1)."""
+        state = self.model if moments is None else types.SimpleNamespace(
+            cfg=self.model.cfg, be=self.model.be, params=self.model.params, m=moments[0], v=moments[1])
+        save_checkpoint(path, state, step=self.step, tokenizer=self.tokenizer,
                         train_state=self.train_state(loader_rng))
 
     def load_state(self, ck):
@@ -185,19 +211,18 @@ class Trainer:
         if ck.m is None or ck.v is None:
             raise ValueError(f"{ck.path}: checkpoint has no optimizer state (a shipped model?); "
                              f"it can be evaluated or sampled, not resumed")
-        be = self.model.be
 
         def load():
             self.model.load_params(ck.params)
-            self.model.m[...] = be.asarray(ck.m)
-            self.model.v[...] = be.asarray(ck.v)
+            self.parallel.load_optimizer(ck.m, ck.v)   # all of m and v, or this rank's shard (ZeRO-1)
         return load
 
     def _fall_back(self):
         """After a divergence: make model.ckpt the last checkpoint saved before the loss began to rise."""
         if self.prev and self.last_good and self.last_good[1] >= self.best_step:
-            os.replace(self.prev[0], self.ckpt_path)
-            fsync_dir(os.path.dirname(os.path.abspath(self.ckpt_path)))
+            if self.writer:
+                os.replace(self.prev[0], self.ckpt_path)
+                fsync_dir(os.path.dirname(os.path.abspath(self.ckpt_path)))
             self.last_good, self.prev = (self.ckpt_path, self.prev[1]), None
 
     def resume(self, ck):
@@ -233,7 +258,8 @@ class Trainer:
             try:
                 self.prev = (self.prev_path, load_checkpoint(self.prev_path, expected_config=self.model.cfg).step)
             except CheckpointError:
-                os.unlink(self.prev_path)
+                if self.writer:
+                    os.unlink(self.prev_path)
         return ck
 
     # --- health --------------------------------------------------------------------------
@@ -280,21 +306,17 @@ class Trainer:
         A checkpoint that is due is written here, after the forward pass has
         shown that the current parameters (those of self.step) give a healthy loss.
         """
-        model, be, tc = self.model, self.model.be, self.tc
+        tc, par = self.tc, self.parallel
         rng_before = self.loader.rng.bit_generator.state     # a checkpoint of this state replays this batch
-        w = self.loader.next_batch()                       # (B, T+1) int32
-        x = be.asarray(w[:, :-1])
-        y = be.asarray(w[:, 1:])
-        loss = self.step_loss(x, y)
+        # forward (step_loss) and backward of the next (B, T+1) batch, this rank's micro-batches of it
+        loss = par.forward_backward(self.loader, self.step + 1, self.step_loss)     # -> the global mean loss
         healthy = self._check_loss(loss, self.step + 1)
-        self._save_if_due(healthy, rng_before)
-        model.zero_grad()
-        model.backward()
-        norm = be.clip_grad_norm(model.grads, tc.grad_clip) if tc.grad_clip > 0 else be.grad_norm(model.grads)
+        self._save_if_due(healthy, rng_before)              # backward changed no parameter: still those of step s
+        norm = par.reduce_and_clip(tc.grad_clip, self.step + 1)   # the mean gradient, clipped
         if not math.isfinite(norm):
             self._diverged(f"gradient norm is {norm} at step {self.step + 1}", self.step + 1)
         self.step += 1
-        model.update(lr_at(self.step, tc), self.step, weight_decay=tc.weight_decay)
+        par.update(lr_at(self.step, tc), self.step, weight_decay=tc.weight_decay)   # AdamW
         return loss, norm
 
     def step_loss(self, x, y):
@@ -307,12 +329,9 @@ class Trainer:
         """Write a due checkpoint at the end of a run: one forward on the next batch tries the parameters."""
         if not self.save_due:
             return
-        model, be = self.model, self.model.be
         rng_before = self.loader.rng.bit_generator.state
-        w = self.loader.next_batch()
-        self.loader.rng.bit_generator.state = rng_before     # the batch belongs to the next step, if any
-        loss = self.step_loss(be.asarray(w[:, :-1]), be.asarray(w[:, 1:]))   # the loss the run tracked
-        model.acts = None
+        # the loss the run tracked, of the batch of the next step, if any: the loader is left where it was
+        loss = self.parallel.forward_loss(self.loader, f"the final forward after step {self.step}", self.step_loss)
         if not math.isfinite(loss):
             self._diverged(f"loss is {loss} after the last step ({self.step})", self.step + 1)
         smooth = (1 - SMOOTH) * self.smooth + SMOOTH * loss
@@ -325,24 +344,30 @@ class Trainer:
         self.save(loader_rng=rng_before)
         self.save_due = False
         if self.prev:                              # the run ended healthy: the fallback is not needed
-            os.unlink(self.prev[0])
+            if self.writer:
+                os.unlink(self.prev[0])
             self.prev = None
 
     # --- evaluation ----------------------------------------------------------------------
 
     def evaluate(self, loader=None, max_batches=None):
-        """(mean loss in nats per token, bits per byte) over the validation windows."""
+        """(mean loss in nats per token, bits per byte) over the validation windows.
+        With several ranks, rank r evaluates batches r, r + R, ...; the sums are then added in batch order."""
         loader = loader or self.val_loader
-        be = self.model.be
-        total_nats, total_tokens, total_bytes = 0.0, 0, 0
-        for w in loader.eval_batches(max_batches if max_batches is not None else self.tc.eval_batches):
+        be, comm = self.model.be, self.parallel.comm
+        parts = []                                  # (batch, nats, tokens, bytes) of this rank's batches
+        for i, w in enumerate(loader.eval_batches(max_batches if max_batches is not None else self.tc.eval_batches)):
+            if i % comm.world != comm.rank:
+                continue
             _, loss = self.model.forward(be.asarray(w[:, :-1]), be.asarray(w[:, 1:]))
-            n = w[:, 1:].size
-            total_nats += loss * n
-            total_tokens += n
-            if self.byte_lengths is not None:
-                total_bytes += int(self.byte_lengths[w[:, 1:]].sum())
+            nbytes = int(self.byte_lengths[w[:, 1:]].sum()) if self.byte_lengths is not None else 0
+            parts.append((i, loss * w[:, 1:].size, w[:, 1:].size, nbytes))
         self.model.acts = None
+        total_nats, total_tokens, total_bytes = 0.0, 0, 0
+        for _, nats, n, nbytes in sorted(p for part in comm.exchange("the evaluation", parts) for p in part):
+            total_nats += nats
+            total_tokens += n
+            total_bytes += nbytes
         mean = total_nats / max(total_tokens, 1)
         return mean, (bits_per_byte(total_nats, total_bytes) if self.byte_lengths is not None else float("nan"))
 

@@ -24,6 +24,7 @@ BENCHES = {                       # each benchmark with its smallest sizes
     "chapters/06_transformer/bench.py": ["--small", "--steps", "1", "--decode", "10"],
     "chapters/06_transformer/bench_ops.py": ["--quick"],
     "chapters/07_product/bench.py": ["--quick", "--repeats", "1"],
+    "chapters/08_scaling/bench.py": ["--quick", "--repeat", "1", "--steps", "1"],
 }
 
 # other scripts that write a chapter's tables, at their smallest, with the packages they need

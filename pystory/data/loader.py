@@ -108,9 +108,17 @@ class BatchLoader:
         """Start the batch sequence again from the seed."""
         self.rng = np.random.default_rng(self.seed)
 
-    def next_batch(self) -> np.ndarray:
-        """The next (B, T+1) int32 window batch: x = w[:, :-1], y = w[:, 1:]."""
-        out = np.empty((self.B, self.T + 1), dtype=np.int32)
+    def next_batch(self, rows: tuple[int, int] | None = None) -> np.ndarray:
+        """The next (B, T+1) int32 window batch: x = w[:, :-1], y = w[:, 1:].
+
+        rows=(lo, hi): only rows lo..hi-1 of that batch, (hi - lo, T+1). Data
+        parallelism (chapter 08): every rank draws the whole batch's random
+        numbers, so all loaders stay in step, and reads only its own rows.
+        """
+        lo, hi = (0, self.B) if rows is None else rows
+        if not 0 <= lo <= hi <= self.B:
+            raise ValueError(f"BatchLoader.next_batch: rows {rows} are not within the batch of {self.B}")
+        out = np.empty((hi - lo, self.T + 1), dtype=np.int32)
         shard_ids = self.rng.choice(len(self.tokens), size=self.B, p=self.shard_p)
         for b, s in enumerate(shard_ids):
             tokens, starts = self.tokens[s], self.starts[s]
@@ -118,7 +126,8 @@ class BatchLoader:
                 i = int(self.rng.integers(0, len(tokens) - self.T))
             else:
                 i = int(starts[self.rng.integers(0, len(starts))])
-            out[b] = tokens[i: i + self.T + 1]
+            if lo <= b < hi:
+                out[b - lo] = tokens[i: i + self.T + 1]
         return out
 
     def __iter__(self) -> Iterator[np.ndarray]:

@@ -20,6 +20,12 @@ from pystory.tokenizer import BPETokenizer
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def sigint_default():
+    """In the child: Ctrl-C back to its default, so Python installs KeyboardInterrupt even when the suite
+    itself was started with SIGINT ignored (a background job of a non-interactive shell)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run(argv):
     with pytest.raises(SystemExit) as e:
         cli.main(argv)
@@ -59,7 +65,8 @@ needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="need
 def test_a_second_run_into_a_busy_out_is_refused_and_ctrl_c_says_where_the_checkpoint_is(corpus, tmp_path, capsys):
     out = tmp_path / "run"
     first = subprocess.Popen([sys.executable, "-m", "pystory", *tiny(corpus, out, "--steps", "100000")], cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=sigint_default)
     guard = threading.Timer(120, first.kill)         # never hang the suite
     guard.start()
     try:

@@ -22,6 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 i32 = np.int32
 
 
+def sigint_default():
+    """In the child: Ctrl-C back to its default, so Python installs KeyboardInterrupt even when the suite
+    itself was started with SIGINT ignored (a background job of a non-interactive shell)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def bugs():
     return emu.RawModule(path=KERNELS / "emu_bugs.cu", check=False)
@@ -81,7 +87,8 @@ def test_ctrl_c_interrupts_a_launch_and_python_raises_keyboard_interrupt():
         except KeyboardInterrupt:
             print("second interrupt", flush=True)
     """)
-    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=sigint_default)
     try:
         assert p.stdout.readline().strip() == "ready"
         time.sleep(1.0)

@@ -8,7 +8,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 SETUP  := $(VENV)/.setup-done
 # The C extension is rebuilt whenever a C source or header changes.
-CSRC   := $(wildcard csrc/*.c csrc/*.h) pystory/cbuild.py
+CSRC   := $(wildcard csrc/*.c csrc/*.h csrc/inc/*.h) pystory/cbuild.py
 EXT    := build/.ext-built
 # Test workers: 2 by default (CI has 2 cores); `make test JOBS=1` to run serially.
 JOBS   ?= 2

@@ -26,40 +26,19 @@
 #include <string.h>
 #include "gru.h"
 #include "linear.h"
+#include "inc/fastmath.h"
 
 // A batch slice per thread when the work is worth waking threads for.
 #define PAR_FLOPS 2e6
 
-// exp(x) for the gates, written so that a loop of them vectorizes: libm's expf
-// and tanhf are one call per element (tanhf alone was a quarter of the
-// forward's time). The same Cephes range reduction and degree-6 polynomial as
-// chapter 03's exp_fast in csrc/attention.c: round(x / ln 2) = n, r = x - n ln 2,
-// exp(r) by the polynomial, 2^n built in the exponent bits. Relative error
-// ~1e-7; the clamps keep 2^n a normal float (exp(-87) ~ 1e-38 stands for 0).
-static inline float exp_poly(float x) {
-    x = x > -87.0f ? x : -87.0f;
-    x = x < 88.0f ? x : 88.0f;
-    float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;  // round(x / ln2): the 1.5 * 2^23 trick
-    float r = x - n * 0.693359375f;                          // ln2 in two parts, so r stays exact
-    r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;                 // the float 2^n
-    float two_n;
-    memcpy(&two_n, &bits, sizeof two_n);
-    return p * two_n;
-}
-
-static inline float sigmoidf_(float a) { return 1.0f / (1.0f + exp_poly(-a)); }
+// The gates' exp: chapter 03's exp_fast (csrc/inc/fastmath.h), so a loop of
+// them vectorizes — libm's expf and tanhf are one call per element (tanhf alone
+// was a quarter of the forward's time).
+static inline float sigmoidf_(float a) { return 1.0f / (1.0f + exp_fast(-a)); }
 
 // tanh(a) = 2 sigmoid(2a) - 1 = 1 - 2 / (exp(2a) + 1): absolute error ~1e-7 (near
 // 0 the relative error grows, like any tanh built from exp; the state needs absolute).
-static inline float tanhf_(float a) { return 1.0f - 2.0f / (exp_poly(2.0f * a) + 1.0f); }
+static inline float tanhf_(float a) { return 1.0f - 2.0f / (exp_fast(2.0f * a) + 1.0f); }
 
 // Rows [b0, b1) of B split evenly over the team.
 static void my_rows(int B, int* b0, int* b1) {

@@ -31,7 +31,8 @@ def stale_sources():
     if not built:
         return []
     when = os.path.getmtime(built[0])
-    return [s for s in glob.glob(os.path.join(CSRC, "*.[ch]")) if os.path.getmtime(s) > when]
+    sources = glob.glob(os.path.join(CSRC, "*.[ch]")) + glob.glob(os.path.join(CSRC, "inc", "*.h"))
+    return [s for s in sources if os.path.getmtime(s) > when]
 
 
 def cdef_source(headers):

@@ -2,6 +2,7 @@
 moving an array back to NumPy, and finding the C and C++ compilers.
 
 Kept apart so that no backend imports another (pystory/gpu never imports pystory/c)."""
+import math
 import os
 import shutil
 import sysconfig
@@ -11,6 +12,17 @@ import numpy as np
 
 class BackendUnavailable(RuntimeError):
     """A backend that cannot run on this machine; the message says why and what to do."""
+
+
+def flat_views(buf, shapes):
+    """Named views into one flat buffer: shapes {name: shape} in buffer order, each view a reshaped slice
+    (no copy), so the model's parameters, gradients and moments can each be a single array."""
+    views, off = {}, 0
+    for name, shape in shapes.items():
+        n = math.prod(shape)
+        views[name] = buf[off:off + n].reshape(shape)
+        off += n
+    return views
 
 
 def to_numpy(a):

@@ -33,6 +33,7 @@ import math
 
 import numpy as np
 
+from pystory.common import flat_views
 from pystory.philox import philox_normal
 
 __all__ = ["DiscConfig", "Discriminator", "param_shapes", "num_params", "pad"]
@@ -93,15 +94,6 @@ def disc_sections(header, cfg):
     return flat_sections(header, num_params(cfg))
 
 
-def _views(buf, cfg):
-    views, off = {}, 0
-    for name, shape in param_shapes(cfg).items():
-        n = math.prod(shape)
-        views[name] = buf[off:off + n].reshape(shape)
-        off += n
-    return views
-
-
 def pad(ids, width, pad_id):
     """ids (B, T) int32, padded on the right with pad_id to at least `width` tokens."""
     ids = np.asarray(ids, np.int32)
@@ -123,8 +115,8 @@ class Discriminator:
         self.grads = xp.zeros(P, dtype)
         self.m = xp.zeros(P, dtype)
         self.v = xp.zeros(P, dtype)
-        self.p = _views(self.params, cfg)
-        self.g = _views(self.grads, cfg)
+        self.p = flat_views(self.params, param_shapes(cfg))
+        self.g = flat_views(self.grads, param_shapes(cfg))
         # weight decay on the matrices (the embedding, the filters, the output row), not the biases
         shapes = param_shapes(cfg)
         mask = np.concatenate([np.full(math.prod(s), not name.endswith("_b"), np.uint8)
@@ -142,7 +134,7 @@ class Discriminator:
         biases 0. Drawn from Philox: the same network on every machine."""
         cfg = self.cfg
         host = np.zeros(self.num_params, np.float32)
-        views, offset = _views(host, cfg), 0
+        views, offset = flat_views(host, param_shapes(cfg)), 0
         for name, view in views.items():
             if name.endswith("_b"):
                 continue

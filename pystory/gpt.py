@@ -40,6 +40,7 @@ import math
 
 import numpy as np
 
+from pystory.common import flat_views
 from pystory.philox import philox_normal
 
 __all__ = ["GPTConfig", "PRESETS", "PARAM_NAMES", "param_shapes", "num_params", "GPT", "KVCache"]
@@ -105,16 +106,6 @@ def num_params(cfg):
     return sum(math.prod(s) for s in param_shapes(cfg).values())
 
 
-def _views(buf, cfg):
-    """Named views into the flat buffer `buf`, in PARAM_NAMES order."""
-    views, off = {}, 0
-    for name, shape in param_shapes(cfg).items():
-        n = math.prod(shape)
-        views[name] = buf[off:off + n].reshape(shape)
-        off += n
-    return views
-
-
 class KVCache:
     """Keys and values of the tokens seen so far, per layer: (B, T_max, C) each.
 
@@ -138,8 +129,8 @@ class GPT:
         self.grads = xp.zeros(P, dtype)     # (P,): d loss / d params, same layout
         self.m = xp.zeros(P, dtype)         # AdamW first moment
         self.v = xp.zeros(P, dtype)         # AdamW second moment
-        self.p = _views(self.params, cfg)
-        self.g = _views(self.grads, cfg)
+        self.p = flat_views(self.params, param_shapes(cfg))
+        self.g = flat_views(self.grads, param_shapes(cfg))
         shapes = param_shapes(cfg)
         self.n_decay = sum(math.prod(shapes[name]) for name in MATRICES)   # params[:n_decay] decay
         self.acts = None                    # what forward saved for backward
@@ -162,7 +153,7 @@ class GPT:
         """
         cfg = self.cfg
         host = np.zeros(self.num_params, np.float32)
-        views, offset = _views(host, cfg), 0
+        views, offset = flat_views(host, param_shapes(cfg)), 0
         for name, view in views.items():
             if name in MATRICES:
                 std = 0.02 / math.sqrt(2 * cfg.n_layer) if name in ("attprojw", "fcprojw") else 0.02

@@ -47,6 +47,7 @@ import time
 
 import numpy as np
 
+from pystory.common import flat_views
 from pystory.gpt import GPT, param_shapes
 from pystory.philox import philox_normal
 from pystory.train import Trainer
@@ -103,15 +104,6 @@ def adapter_sections(header, cfg):
     return out
 
 
-def _views(buf, shapes):
-    views, off = {}, 0
-    for name, shape in shapes.items():
-        n = math.prod(shape)
-        views[name] = buf[off:off + n].reshape(shape)
-        off += n
-    return views
-
-
 class LoRAGPT(GPT):
     """A GPT whose target matrices get rank-`rank` adapters; only the adapters train."""
 
@@ -127,8 +119,8 @@ class LoRAGPT(GPT):
         self.base_grads = self.grads                    # the frozen parameters' gradients (unused)
         self.grads = xp.zeros(n, dtype)                 # d loss / d lora: what clipping and AdamW see
         self.m, self.v = xp.zeros(n, dtype), xp.zeros(n, dtype)
-        self.ad = _views(self.lora, self.shapes)        # "qkvw.A": (L, r, C), "qkvw.B": (L, OC, r)
-        self.gad = _views(self.grads, self.shapes)
+        self.ad = flat_views(self.lora, self.shapes)        # "qkvw.A": (L, r, C), "qkvw.B": (L, OC, r)
+        self.gad = flat_views(self.grads, self.shapes)
         self._u = {}                                    # (name, l) -> x @ A.T, saved by forward
         self._wt = {}                                   # (name, l) -> W.T, for the frozen dx
         self.n_decay = 0

@@ -44,6 +44,7 @@ import math
 
 import numpy as np
 
+from pystory.common import flat_views
 from pystory.philox import philox_normal, philox_uniform
 
 __all__ = ["VAEConfig", "VAE", "param_shapes", "num_params", "config_from_header", "vae_sections", "ENCODER", "PRESETS"]
@@ -123,15 +124,6 @@ def vae_sections(header, cfg):
     return flat_sections(header, num_params(cfg))
 
 
-def _views(buf, cfg):
-    views, off = {}, 0
-    for name, shape in param_shapes(cfg).items():
-        n = math.prod(shape)
-        views[name] = buf[off:off + n].reshape(shape)
-        off += n
-    return views
-
-
 GRU_TENSORS = ("w_ih", "w_hh", "b_ih", "b_hh")
 
 
@@ -163,8 +155,8 @@ class VAE:
         self.grads = xp.zeros(P, dtype)
         self.m = xp.zeros(P, dtype)         # Adam's first moment
         self.v = xp.zeros(P, dtype)         # Adam's second moment
-        self.p = _views(self.params, cfg)
-        self.g = _views(self.grads, cfg)
+        self.p = flat_views(self.params, param_shapes(cfg))
+        self.g = flat_views(self.grads, param_shapes(cfg))
         self.n_encoder = sum(math.prod(shapes[n]) for n in ENCODER if n in shapes)   # params[:n_encoder]
         self.acts = None
 
@@ -177,7 +169,7 @@ class VAE:
     def _init(self, names, seed):
         """Draw the tensors `names` from Philox (seed), the same on every machine."""
         host = self.be.to_numpy(self.params).copy()
-        views, offset = _views(host, self.cfg), 0
+        views, offset = flat_views(host, param_shapes(self.cfg)), 0
         for name in names:
             view = views[name]
             kind, k = _init_scale(name, view.shape, self.cfg.n_hidden)

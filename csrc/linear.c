@@ -189,9 +189,38 @@ void matmul_accumulate(float* c, const float* a, long sam, long sak,
     free(bpack);
 }
 
+// The matrix-vector case: fewer rows of x than GEMV_ROWS, as when the GPT
+// generates one token (N = B = 1). Each output is then a dot product of a row
+// of x with a row of w, and both rows are contiguous. The blocked path would
+// first pack all of w (read it with a stride of C, write it again) to use each
+// value of it N times: for N = 1 the packing costs more than the product.
+// Here w is read once, in order, and each row of it is used for all N rows of
+// x while it sits in L1: the speed of memory, which is the limit for N = 1.
+#define GEMV_ROWS 8
+
+// out = x @ w.T + b for N < GEMV_ROWS.  x: (N, C), w: (OC, C), b: (OC,) or NULL -> out: (N, OC)
+static void linear_forward_gemv(float* restrict out, const float* restrict x, const float* restrict w,
+                                const float* restrict b, int N, int C, int OC) {
+    #pragma omp parallel for schedule(static) if ((long)N * OC * C > (1 << 20))
+    for (int o = 0; o < OC; o++) {
+        const float* restrict wrow = w + (long)o * C;
+        for (int n = 0; n < N; n++) {
+            const float* restrict xrow = x + (long)n * C;
+            float acc = 0.0f;
+            #pragma omp simd reduction(+:acc)
+            for (int c = 0; c < C; c++) acc = MADD(xrow[c], wrow[c], acc);
+            out[(long)n * OC + o] = (b ? b[o] : 0.0f) + acc;
+        }
+    }
+}
+
 // out = x @ w.T + b.  x: (N, C), w: (OC, C), b: (OC,) or NULL -> out: (N, OC)
 void linear_forward(float* restrict out, const float* restrict x, const float* restrict w,
                     const float* restrict b, int N, int C, int OC) {
+    if (N < GEMV_ROWS) {
+        linear_forward_gemv(out, x, w, b, N, C, OC);
+        return;
+    }
     // Start every row of out at the bias, then accumulate the product onto it.
     #pragma omp parallel for if ((long)N * OC > (1 << 16))
     for (int n = 0; n < N; n++) {

@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 import pystory
-from pystory.checkpoint import CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer
+from pystory.checkpoint import CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer, tokenizer_file_of
 from pystory.cli_args import SEED, Float, Int, OutDir, OutFile, Parser, Path, Tokenizer, UserError, given, run
 from pystory.gpt import GPT, PRESETS, GPTConfig
 
@@ -214,6 +214,10 @@ def train_parser():
     p.add_argument("--resume", action="store_true",
                    help="continue from OUT/model.ckpt exactly, with the run's settings unless given again")
     p.add_argument("--overwrite", action="store_true", help="start a new run in an OUT that already holds one")
+    p.add_argument("--init", default=None, metavar="FILE", type=Path("file"),
+                   help="start a new run from the weights of FILE (a shipped model or a run's checkpoint), "
+                        "with its config, tokenizer and loss history and a fresh AdamW whose warmup and "
+                        "cosine begin at FILE's step; --steps is the total")
     p.add_argument("--ship", default=None, metavar="FILE", type=OutFile,
                    help="at the end, also write a float16 copy without optimizer state (for shipping)")
     g = p.add_argument_group("many processes (chapter 08; launch with mpiexec -n N)")
@@ -394,7 +398,9 @@ def _prepare(parser, args, explicit, comm):
     if writer:
         clean_stale(args.out)
     ckpt_path = os.path.join(args.out, "model.ckpt")
-    ck = None
+    ck = init = None
+    if args.resume and args.init:
+        raise UserError("--init starts a new run from a model's weights, --resume continues a run: give one")
     if args.resume:
         if not os.path.exists(ckpt_path):
             raise UserError(f"--resume: no checkpoint in {args.out} (model.ckpt); start without --resume")
@@ -421,9 +427,12 @@ def _prepare(parser, args, explicit, comm):
                 step = "unreadable"
             raise UserError(f"{args.out} already holds a training run (model.ckpt, {step}); add --resume to "
                             f"continue it, --overwrite to start again, or give another --out")
-        tok = load_tokenizer_for(args.tokenizer)
-        tok_name = place_tokenizer(args.tokenizer, args.out) if writer else None   # the run folder's own copy
-        cfg = _model_config(args, tok.vocab_size)
+        if args.init:
+            init, tok, tok_name, cfg = _init_from(args, writer)
+        else:
+            tok = load_tokenizer_for(args.tokenizer)
+            tok_name = place_tokenizer(args.tokenizer, args.out) if writer else None   # the run folder's own copy
+            cfg = _model_config(args, tok.vocab_size)
     run_data = os.path.join(args.out, "data")
     if args.corpus is None and ck is not None and glob.glob(os.path.join(run_data, "train_*.bin")):
         args.corpus = run_data                                     # the resumed run's own tokenized data
@@ -433,16 +442,36 @@ def _prepare(parser, args, explicit, comm):
         except argparse.ArgumentTypeError as e:
             raise UserError(f"--corpus: {e}") from None
     data = prepare_shards(args.corpus, tok, args.out) if writer else None
-    return ck, tok, cfg, tok_name, data
+    return (ck or init), tok, cfg, tok_name, data
+
+
+def _init_from(args, writer):
+    """--init FILE: its weights, tokenizer and config for a new run; -> (ck, tok, tok_name, cfg)."""
+    try:
+        init = load_checkpoint(args.init)
+        tok = load_tokenizer_of(init, args.tokenizer)
+    except CheckpointError as e:
+        raise UserError(f"--init: {e}") from None
+    cfg = _model_config(args, tok.vocab_size, base=init.config)
+    if cfg != init.config:
+        raise UserError(f"--config/--set give {cfg}, --init {args.init} holds {init.config}; "
+                        f"leave them out (the weights fix the model's shape)")
+    if args.steps <= init.step:
+        raise UserError(f"--steps {args.steps} is not beyond --init's step {init.step}: --steps is the total, "
+                        f"so give --steps N with N > {init.step}")
+    spec = tokenizer_file_of(init) if args.tokenizer is None else args.tokenizer
+    tok_name = place_tokenizer(spec, args.out) if writer else None
+    return init, tok, tok_name, cfg
 
 
 def _setup(args, ck, tok, tok_name, cfg, data, comm):
     """The loaders, the model and its trainer on this rank (resumed from ck if given)."""
     from pystory.data.loader import BatchLoader
     from pystory.dist.parallel import DataParallel
-    from pystory.train import Trainer, TrainConfig, log_to, token_byte_lengths
+    from pystory.train import Trainer, TrainConfig, first_step_of, log_to, token_byte_lengths
     be = pystory.backend(args.backend)
-    tc = TrainConfig(steps=args.steps, batch_size=args.batch_size, seq_len=cfg.block_size, lr=args.lr,
+    first = 0 if ck is None else ck.step if args.init else first_step_of(ck)   # where warmup and cosine begin
+    tc = TrainConfig(first_step=first, steps=args.steps, batch_size=args.batch_size, seq_len=cfg.block_size, lr=args.lr,
                      warmup=args.warmup, weight_decay=args.weight_decay, grad_clip=args.grad_clip,
                      eval_every=args.eval_every, eval_batches=args.eval_batches, ckpt_every=args.ckpt_every,
                      seed=args.seed, out_dir=args.out, diverge_nats=args.diverge_nats)
@@ -454,7 +483,11 @@ def _setup(args, ck, tok, tok_name, cfg, data, comm):
     model = GPT(cfg, be).init_weights(seed=tc.seed)
     trainer = Trainer(model, loader, tc, val_loader=val, tokenizer=tok_name,
                       byte_lengths=token_byte_lengths(tok), log=log_to(sys.stdout), parallel=par)
-    if ck is not None:
+    if args.init:
+        trainer.start_from(ck)
+        print(f"starting from the weights of {args.init} (step {ck.step}), a fresh AdamW; "
+              f"warmup and cosine over steps {ck.step + 1}..{tc.steps}")
+    elif ck is not None:
         trainer.resume(ck)
         print(f"resumed from {trainer.ckpt_path} at step {ck.step}")
     return trainer, model, loader, tc

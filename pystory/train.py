@@ -80,6 +80,7 @@ class TrainConfig:
     diverge_nats: float = 1.0     # stop when the smoothed loss is this far above the run's best
     seed: int = 0                 # the loader's seed (batches), and the weights' Philox seed
     out_dir: str = "runs/gpt"
+    first_step: int = 0           # the step this run's schedule began at (a run started from a model's weights)
 
 
 class TrainingDiverged(RuntimeError):
@@ -106,12 +107,22 @@ def keep_aside(path, spare):
 
 
 def lr_at(step, tc):
-    """Learning rate for step (1-based): linear warmup to tc.lr, then cosine down to lr * min_lr_frac."""
+    """Learning rate for step (1-based): linear warmup to tc.lr, then cosine down to lr * min_lr_frac.
+    A run started from another model's weights (tc.first_step > 0) counts both from its first step."""
+    step -= tc.first_step
     if step <= tc.warmup:
         return tc.lr * step / max(tc.warmup, 1)
-    progress = (step - tc.warmup) / max(tc.steps - tc.warmup, 1)
+    progress = (step - tc.warmup) / max(tc.steps - tc.first_step - tc.warmup, 1)
     cosine = 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
     return tc.lr * (tc.min_lr_frac + (1.0 - tc.min_lr_frac) * cosine)
+
+
+def first_step_of(ck):
+    """The first_step of the run that wrote checkpoint `ck` (0 for a run started from random weights)."""
+    first = ck.train_state.get("train_config", {}).get("first_step", 0)
+    if not isinstance(first, int) or isinstance(first, bool) or not 0 <= first <= ck.step:
+        raise CheckpointError(f"{ck.path}: corrupt checkpoint: first_step {first!r} is not a step in 0..{ck.step}")
+    return first
 
 
 def token_byte_lengths(tok):
@@ -233,11 +244,7 @@ class Trainer:
             raise ValueError(f"{ck.path}: checkpoint is from another model config: {ck.config}")
         load = self.load_state(ck)
         st = ck.train_state
-        history = st.get("history", self.history)
-        if (not isinstance(history, dict) or sorted(history) != sorted(self.history)
-                or not all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
-                           for v in history.values())):
-            raise CheckpointError(f"{ck.path}: corrupt checkpoint: its training history is not lists of numbers")
+        history = self._history_of(ck)
         rng = np.random.default_rng()
         if "loader_rng" in st:
             try:
@@ -248,10 +255,7 @@ class Trainer:
         self.step = ck.step
         if "loader_rng" in st:
             self.loader.rng.bit_generator.state = rng.bit_generator.state
-        self.history = {k: list(v) for k, v in history.items()}
-        self.smooth = self.best = None
-        for i, loss in zip(self.history["step"], self.history["loss"]):    # the same smoothed loss as a run
-            self._track(loss, i)                                            # that never stopped
+        self._take_history(history)
         self.last_good = (ck.path, ck.step)
         self.prev = None
         if os.path.exists(self.prev_path):         # a run stopped while its loss was above its best
@@ -261,6 +265,30 @@ class Trainer:
                 if self.writer:
                     os.unlink(self.prev_path)
         return ck
+
+    def start_from(self, ck):
+        """A new run from checkpoint `ck`'s weights (a shipped model or another run's): AdamW starts
+        from zero, the step count and the loss history go on from ck's."""
+        if ck.config != self.model.cfg:
+            raise ValueError(f"{ck.path}: checkpoint is from another model config: {ck.config}")
+        history = self._history_of(ck)
+        self.model.load_params(ck.params)
+        self.step = ck.step
+        self._take_history(history)
+
+    def _history_of(self, ck):
+        history = ck.train_state.get("history", {k: [] for k in self.history})
+        if (not isinstance(history, dict) or sorted(history) != sorted(self.history)
+                or not all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
+                           for v in history.values())):
+            raise CheckpointError(f"{ck.path}: corrupt checkpoint: its training history is not lists of numbers")
+        return history
+
+    def _take_history(self, history):
+        self.history = {k: list(v) for k, v in history.items()}
+        self.smooth = self.best = None
+        for i, loss in zip(self.history["step"], self.history["loss"]):    # the same smoothed loss as a run
+            self._track(loss, i)                                            # that never stopped
 
     # --- health --------------------------------------------------------------------------
 

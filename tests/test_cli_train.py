@@ -137,6 +137,61 @@ def test_resume_with_a_different_tokenizer_is_refused_with_a_hint(corpus, tmp_pa
     assert "give the tokenizer it was trained with" in capsys.readouterr().err
 
 
+# --- init: a new run from a model's weights ------------------------------------------------------
+
+def test_init_starts_from_the_shipped_weights_and_goes_on_with_their_step_and_history(corpus, tmp_path, capsys):
+    first, ship = tmp_path / "first", tmp_path / "ship" / "m.ckpt"
+    assert run(tiny(corpus, first, "--steps", "4", "--ship", str(ship))) == 0
+    capsys.readouterr()
+    out = tmp_path / "more"
+    assert run(["train", "--init", str(ship), "--corpus", str(corpus), "--steps", "6", "--batch-size", "2",
+                "--warmup", "1", "--eval-every", "0", "--eval-batches", "1", "--out", str(out)]) == 0
+    stdout = capsys.readouterr().out
+    assert "warmup and cosine over steps 5..6" in stdout and "trained steps 5..6 (2 steps)" in stdout
+    ck, shipped = load_checkpoint(out / "model.ckpt"), load_checkpoint(ship)
+    assert ck.config == shipped.config and ck.step == 6 and ck.m is not None
+    assert ck.train_state["history"]["step"] == [1, 2, 3, 4, 5, 6]      # the shipped run's curve, then this one's
+    assert ck.train_state["train_config"]["first_step"] == 4
+
+
+def test_init_gives_the_first_step_the_warmup_lr_not_the_end_of_the_old_cosine(corpus, tmp_path, capsys):
+    ship = tmp_path / "ship" / "m.ckpt"
+    assert run(tiny(corpus, tmp_path / "first", "--steps", "3", "--ship", str(ship))) == 0
+    capsys.readouterr()
+    assert run(["train", "--init", str(ship), "--corpus", str(corpus), "--steps", "13", "--batch-size", "2",
+                "--lr", "0.01", "--warmup", "2", "--eval-every", "0", "--eval-batches", "1",
+                "--out", str(tmp_path / "more")]) == 0
+    assert re.search(r"step +4/13 \| loss [\d.]+ \| lr 5\.00e-03", capsys.readouterr().out)
+
+
+def test_a_resumed_init_run_keeps_its_schedule(corpus, tmp_path, capsys):
+    ship, out = tmp_path / "ship" / "m.ckpt", tmp_path / "more"
+    assert run(tiny(corpus, tmp_path / "first", "--steps", "3", "--ship", str(ship))) == 0
+    argv = ["train", "--init", str(ship), "--corpus", str(corpus), "--batch-size", "2", "--lr", "0.01",
+            "--warmup", "2", "--eval-every", "0", "--eval-batches", "1", "--ckpt-every", "1", "--out", str(out)]
+    assert run(argv + ["--steps", "7"]) == 0
+    straight = capsys.readouterr().out
+    assert run(argv + ["--steps", "5", "--overwrite"]) == 0
+    assert run(["train", "--resume", "--out", str(out), "--steps", "7"]) == 0
+    resumed = capsys.readouterr().out
+    line = re.compile(r"step +7/7 \| loss [\d.]+ \| lr [\d.e+-]+")
+    assert line.search(resumed).group() == line.search(straight).group()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--resume"], "--init starts a new run from a model's weights, --resume continues a run: give one"),
+    (["--set", "n_layer=3"], "leave them out (the weights fix the model's shape)"),
+    (["--steps", "3"], "--steps 3 is not beyond --init's step 3"),
+])
+def test_init_refuses_what_contradicts_the_weights(extra, message, corpus, tmp_path, capsys):
+    ship = tmp_path / "ship" / "m.ckpt"
+    assert run(tiny(corpus, tmp_path / "first", "--steps", "3", "--ship", str(ship))) == 0
+    capsys.readouterr()
+    argv = ["train", "--init", str(ship), "--corpus", str(corpus), "--out", str(tmp_path / "more"), "--steps", "5"]
+    assert run(argv + extra) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_a_temporary_left_by_a_killed_run_is_cleaned_at_start(corpus, tmp_path):
     out = tmp_path / "run"
     assert run(tiny(corpus, out, "--steps", "3")) == 0

@@ -11,8 +11,9 @@ VERSIONS = ["naive", "tiled", "regblock"]
 
 # (N, C, OC): not multiples of any tile, plus length-1 edges. (40, 64, 48) has
 # every size a multiple of 4, so regblock's float4 loads run; (130, 36, 20)
-# crosses regblock's 128-row tile.
-SHAPES = [(1, 1, 1), (1, 7, 5), (5, 1, 3), (37, 70, 50), (40, 64, 48), (130, 36, 20)]
+# crosses regblock's 128-row tile. The C forward takes its matrix-vector path below
+# 8 rows: (7, 300, 33) is the last size on it, (8, 300, 33) the first on the blocked path.
+SHAPES = [(1, 1, 1), (1, 7, 5), (5, 1, 3), (7, 300, 33), (8, 300, 33), (37, 70, 50), (40, 64, 48), (130, 36, 20)]
 
 
 def make(rng, N, C, OC, lead=None):
@@ -35,8 +36,9 @@ def test_linear_forward_matches_reference(backend, rng, N, C, OC):
     assert_agree(out, ref.linear_forward(x, w, b), name="linear_forward", **tol(C))
 
 
-def test_linear_forward_without_bias(backend, rng):
-    x, w, _ = make(rng, 9, 13, 11)
+@pytest.mark.parametrize("N", [2, 9])
+def test_linear_forward_without_bias(backend, rng, N):
+    x, w, _ = make(rng, N, 13, 11)
     out = backend.linear_forward(backend.asarray(x), backend.asarray(w), None)
     assert_agree(out, x @ w.T, name="linear_forward(b=None)", **tol(13))
 

@@ -3,19 +3,20 @@ import math
 import os
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
 
 import pystory
-from pystory.checkpoint import load_checkpoint
+from pystory.checkpoint import CheckpointError, load_checkpoint
 from pystory.data.corpus import write_corpus
 from pystory.data.loader import BatchLoader
 from pystory.data.storyworld import generate_stories
 from pystory.gpt import GPT, GPTConfig
 from pystory.gpt_cli import SHIPPED_MODEL, prepare_shards
 from pystory.tokenizer import load_tokenizer
-from pystory.train import Trainer, TrainConfig, TrainingDiverged, lr_at, token_byte_lengths
+from pystory.train import Trainer, TrainConfig, TrainingDiverged, first_step_of, lr_at, token_byte_lengths
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = GPTConfig(vocab_size=257, block_size=32, n_layer=2, n_head=2, n_embd=32)
@@ -49,6 +50,20 @@ def test_learning_rate_warms_up_linearly_then_decays_by_cosine_to_the_floor():
     assert lr_at(55, tc) == pytest.approx(0.55)            # halfway down the cosine
     assert lr_at(100, tc) == pytest.approx(0.1)
     assert all(lr_at(s, tc) >= lr_at(s + 1, tc) for s in range(10, 100))
+
+
+def test_a_run_started_from_a_models_weights_warms_up_and_decays_from_its_first_step():
+    tc = TrainConfig(steps=300, lr=1.0, warmup=10, min_lr_frac=0.1, first_step=200)
+    assert lr_at(201, tc) == pytest.approx(0.1) and lr_at(210, tc) == pytest.approx(1.0)
+    assert lr_at(255, tc) == pytest.approx(0.55)
+    assert lr_at(300, tc) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("first", [-1, 7, "3", True, 2.0])
+def test_a_checkpoint_whose_first_step_is_not_a_step_of_its_run_is_corrupt(first):
+    ck = types.SimpleNamespace(path="m.ckpt", step=6, train_state={"train_config": {"first_step": first}})
+    with pytest.raises(CheckpointError, match="corrupt checkpoint: first_step"):
+        first_step_of(ck)
 
 
 def test_bits_per_byte_of_byte_tokens_is_loss_over_log2(shards, tmp_path):

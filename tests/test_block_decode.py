@@ -158,6 +158,19 @@ def test_decode_step_gives_the_same_logits_with_the_op_and_op_by_op(backend):
     assert_agree(kv1.k, kv2.k, rtol=1e-5, atol=1e-6, name="k caches")
 
 
+def test_on_c_the_one_op_block_is_bit_identical_to_op_by_op():
+    # csrc/kvcache.c calls the very C functions the op-by-op block calls, with the same arguments
+    be = pystory.backend("c")
+    one_op = perturbed(GPT(TINY, be).init_weights(seed=0))
+    op_by_op = OpByOp(TINY, be)
+    op_by_op.load_params(one_op.params)
+    kv1, kv2 = one_op.new_kv_cache(2), op_by_op.new_kv_cache(2)
+    for t in range(4):
+        ids = np.array([t, 3 * t], np.int32)
+        assert np.array_equal(one_op.decode_step(ids, kv1), op_by_op.decode_step(ids, kv2)), f"position {t}"
+    assert np.array_equal(kv1.k, kv2.k) and np.array_equal(kv1.v, kv2.v)
+
+
 @pytest.mark.parametrize("name", ["numpy", "c"])
 def test_greedy_generation_gives_the_same_tokens_as_op_by_op(name):
     be = pystory.backend(name)

@@ -23,14 +23,14 @@ attention_decode(q, k_cache, v_cache, n_head, t) -> out
 One whole transformer block for one new position, as one op:
 
 block_decode(x, ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b,
-             fcw, fcb, fcprojw, fcprojb, k_cache, v_cache, n_head, t) -> x
+             fcw, fcb, fcprojw, fcprojb, k_cache, v_cache, n_head, t) -> out
     x:                (B, C)        the residual stream at position t, one row per sequence
     weights:          one layer's, in the order GPT's block uses them (pystory/gpt.py)
     k_cache, v_cache: (B, T_max, C) rows 0 .. t-1 filled; the op writes row t of each
     t:                the new position, 0 <= t < T_max; it attends over positions 0 .. t
-    returns           x (B, C) after the block
+    out:              (B, C)        the residual stream after the block
 
-It is exactly GPT.decode_step's loop body, the ops of this chapter one after
+It is exactly GPT.block_decode_ops (pystory/gpt.py): this chapter's ops one after
 the other. Why an op of its own: generating a token costs ~11 op calls per
 layer, each through Python and the op checker, and for a small model at B = 1
 that overhead is as large as the arithmetic. As one op, C runs the block as
@@ -64,17 +64,13 @@ def attention_decode(q, k_cache, v_cache, n_head, t):
     return (p @ v).reshape(B, C)                                       # (B, NH, 1, hs) -> (B, C)
 
 
-def _vector(n):
-    return array(float32, f"({n},)")
-
-
 @declare(x=array(float32, "(B, C)"),
-         ln1w=_vector("C"), ln1b=_vector("C"),
-         qkvw=array(float32, "(3C, C)"), qkvb=_vector("3C"),
-         attprojw=array(float32, "(C, C)"), attprojb=_vector("C"),
-         ln2w=_vector("C"), ln2b=_vector("C"),
-         fcw=array(float32, "(4C, C)"), fcb=_vector("4C"),
-         fcprojw=array(float32, "(C, 4C)"), fcprojb=_vector("C"),
+         ln1w=array(float32, "(C,)"), ln1b=array(float32, "(C,)"),
+         qkvw=array(float32, "(3C, C)"), qkvb=array(float32, "(3C,)"),
+         attprojw=array(float32, "(C, C)"), attprojb=array(float32, "(C,)"),
+         ln2w=array(float32, "(C,)"), ln2b=array(float32, "(C,)"),
+         fcw=array(float32, "(4C, C)"), fcb=array(float32, "(4C,)"),
+         fcprojw=array(float32, "(C, 4C)"), fcprojb=array(float32, "(C,)"),
          k_cache=array(float32, "(B, T_max, C)"), v_cache=array(float32, "(B, T_max, C)"),
          n_head=integer("[1, 2^31)"), t=integer("[0, T_max)"),
          writes=("k_cache", "v_cache"), distinct=("k_cache", "v_cache", "x"),

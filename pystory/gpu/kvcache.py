@@ -26,9 +26,8 @@ def attention_decode(dev, q, k_cache, v_cache, n_head, t, B, T_max, C):
 def block_decode(dev, x, ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b, fcw, fcb, fcprojw, fcprojb,
                  k_cache, v_cache, n_head, t, B, T_max, C):
     # x: (B, C) -> out: (B, C); writes k_cache[:, t], v_cache[:, t].
-    # The block as the existing kernels' launches, in the order of the NumPy reference:
-    # no kernel of its own (on a GPU the per-launch cost is microseconds, not the
-    # checker's per-op Python work that this op saves on the CPU).
+    # The block as the existing kernels' launches, in the order of the NumPy reference
+    # (no kernel of its own: see the end of cuda/kvcache.cu).
     if 4 * (t + 1) > SHARED_LIMIT:   # attention_decode's limit, said in this op's name
         raise ValueError(f"block_decode: t={t} needs {4 * (t + 1)} bytes of shared memory for the scores "
                          f"(at most {SHARED_LIMIT}); t must be < {SHARED_LIMIT // 4}")

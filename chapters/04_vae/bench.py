@@ -38,7 +38,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
 import pystory  # noqa: E402
-from pystory.bench import (SPREAD_NOTE, add_bench_args, available, cells, clock_of, interleaved, machine,  # noqa: E402
+from pystory.bench import (SPREAD_NOTE, add_bench_args, available, cells, clock_of, interleaved,  # noqa: E402
                            markdown_table, output_dir, preamble, save_figure, sync, write_text)
 
 

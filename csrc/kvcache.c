@@ -8,9 +8,17 @@
 // weighted sum of values directly in `out`; when a larger score arrives,
 // what was summed so far is rescaled by exp(m_old - m_new). No scratch
 // buffer, and every key and value is read exactly once.
+//
+// Below it, block_decode: a whole transformer block for the new token, built
+// from the C ops of this chapter (see its comment).
 #include <math.h>
+#include <string.h>
 
+#include "gelu.h"
 #include "kvcache.h"
+#include "layernorm.h"
+#include "linear.h"
+#include "residual.h"
 
 void attention_decode(float* restrict out, const float* restrict q, const float* restrict k_cache,
                       const float* restrict v_cache, int B, int T_max, int C, int NH, int t) {
@@ -47,4 +55,66 @@ void attention_decode(float* restrict out, const float* restrict q, const float*
             for (int i = 0; i < hs; i++) oh[i] *= inv;
         }
     }
+}
+
+// --- one whole block for one new position ------------------------------------------------
+//
+// block_decode is GPT.decode_step's loop body as plain C calls, so a token costs
+// one call from Python per layer instead of eleven (llama2.c's run.c does the
+// same in one file). Every intermediate lives in `scratch`, which the caller
+// allocates once per call: no malloc here, no hidden static buffers. The ops it
+// calls take `restrict` pointers, so every step writes a buffer of its own:
+//
+//   h     (B, C)    layernorm output (ln1, then reused for ln2)
+//   mean  (B,)      layernorm statistics (the forward wants somewhere to put them)
+//   rstd  (B,)
+//   qkv   (B, 3C)   q | k | v of the new position
+//   q     (B, C)    q copied out: attention_decode reads q as a contiguous (B, C)
+//   atty  (B, C)    attention output
+//   proj  (B, C)    attprojw's output, then fcprojw's
+//   x2    (B, C)    the residual stream between the two halves of the block
+//   fch   (B, 4C)   MLP hidden layer, before GELU
+//   fcg   (B, 4C)   ... and after
+long block_decode_scratch_size(int B, int C) {
+    return (long)B * (16L * C + 2);
+}
+
+void block_decode(float* restrict out, float* restrict k_cache, float* restrict v_cache,
+                  float* restrict scratch, const float* restrict x,
+                  const float* ln1w, const float* ln1b, const float* qkvw, const float* qkvb,
+                  const float* attprojw, const float* attprojb, const float* ln2w, const float* ln2b,
+                  const float* fcw, const float* fcb, const float* fcprojw, const float* fcprojb,
+                  int B, int T_max, int C, int NH, int t) {
+    long BC = (long)B * C;
+    float* h = scratch;
+    float* mean = h + BC;
+    float* rstd = mean + B;
+    float* qkv = rstd + B;
+    float* q = qkv + 3 * BC;
+    float* atty = q + BC;
+    float* proj = atty + BC;
+    float* x2 = proj + BC;
+    float* fch = x2 + BC;
+    float* fcg = fch + 4 * BC;
+
+    // attention half: x2 = x + attproj(attention(ln1(x)))
+    layernorm_forward(h, mean, rstd, x, ln1w, ln1b, 1e-5f, B, C);
+    linear_forward(qkv, h, qkvw, qkvb, B, C, 3 * C);
+    for (int b = 0; b < B; b++) {
+        const float* row = qkv + (long)b * 3 * C;                   // q | k | v
+        long at = ((long)b * T_max + t) * C;                        // row t of sequence b's cache
+        memcpy(q + (long)b * C, row, sizeof(float) * C);
+        memcpy(k_cache + at, row + C, sizeof(float) * C);
+        memcpy(v_cache + at, row + 2 * C, sizeof(float) * C);
+    }
+    attention_decode(atty, q, k_cache, v_cache, B, T_max, C, NH, t + 1);   // positions 0 .. t
+    linear_forward(proj, atty, attprojw, attprojb, B, C, C);
+    residual_forward(x2, x, proj, (int)BC);
+
+    // MLP half: out = x2 + fcproj(gelu(fc(ln2(x2))))
+    layernorm_forward(h, mean, rstd, x2, ln2w, ln2b, 1e-5f, B, C);
+    linear_forward(fch, h, fcw, fcb, B, C, 4 * C);
+    gelu_forward(fcg, fch, (int)(4 * BC));
+    linear_forward(proj, fcg, fcprojw, fcprojb, B, 4 * C, C);
+    residual_forward(out, x2, proj, (int)BC);
 }

@@ -68,3 +68,9 @@ attention_decode_kernel(float* __restrict__ out, const float* __restrict__ q,
         out[(long long)b * C + h * hs + d] = acc * inv;
     }
 }
+
+// block_decode (a whole transformer block for one new position) has no kernel
+// here: pystory/gpu/kvcache.py launches the kernels of layernorm.cu, linear.cu,
+// this file, gelu.cu and residual.cu one after the other, as csrc/kvcache.c
+// calls the C functions. What the op saves, the per-op Python work around each
+// call, matters on the CPU backends; on a GPU a fused kernel would be the next step.

@@ -88,6 +88,10 @@ PARAM_NAMES = MATRICES + ("ln1w", "ln1b", "qkvb", "attprojb", "ln2w", "ln2b", "f
 # The bias of each layer matrix (the output layer, wte, has none).
 BIASES = {"qkvw": "qkvb", "attprojw": "attprojb", "fcw": "fcb", "fcprojw": "fcprojb"}
 
+# One layer's tensors in the order its block uses them: block_decode's weight arguments.
+BLOCK_WEIGHTS = ("ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
+                 "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb")
+
 
 def param_shapes(cfg):
     """{name: shape} in buffer order."""
@@ -311,6 +315,29 @@ class GPT:
     def new_kv_cache(self, B=1):
         return KVCache(self.cfg, self.be, B)
 
+    def block_decode_ops(self, x, l, kv, t):
+        """Block l for the one new position t, op by op: x (B, C) -> x (B, C).
+
+        The block of forward() for one row per sequence. Its k and v join the
+        cache at row t, and the attention reads rows 0 .. t of it instead of
+        recomputing them. be.block_decode computes exactly this in one call.
+        """
+        be, p, C = self.be, self.p, self.cfg.n_embd
+        h, _, _ = be.layernorm_forward(x, p["ln1w"][l], p["ln1b"][l])
+        qkv = self.linear(h, "qkvw", l)                                                 # (B, 3C)
+        kv.k[l, :, t] = qkv[:, C:2 * C]
+        kv.v[l, :, t] = qkv[:, 2 * C:]
+        q = self.xp.ascontiguousarray(qkv[:, :C])                                        # (B, C)
+        atty = be.attention_decode(q, kv.k[l], kv.v[l], self.cfg.n_head, t + 1)          # (B, C)
+        x = be.residual_forward(x, self.linear(atty, "attprojw", l))
+        h, _, _ = be.layernorm_forward(x, p["ln2w"][l], p["ln2b"][l])
+        f = be.gelu_forward(self.linear(h, "fcw", l))                                   # (B, 4C)
+        return be.residual_forward(x, self.linear(f, "fcprojw", l))
+
+    def layer_weights(self, l):
+        """Layer l's tensors in the order block_decode takes them (views into self.params)."""
+        return tuple(self.p[name][l] for name in BLOCK_WEIGHTS)
+
     def decode_step(self, ids, kv, embeddings=None):
         """ids: (B,) int32, the token at position kv.n -> logits (B, V), using and extending kv.
 
@@ -318,25 +345,31 @@ class GPT:
         reads the cached keys and values instead of recomputing them: O(T C)
         work per token instead of O(T^2 C) for a full forward. With ids=None and
         `embeddings` (B, 1, C), that input vector (position included) instead.
+
+        Each block is block_decode_ops, eleven op calls; when the products are
+        GPT's own (self.linear not replaced, as chapter 07's int8 and LoRA
+        models do), the same block runs as ONE op, be.block_decode: per token
+        that saves ten trips per layer through Python and the op checker.
         """
         be, cfg, p = self.be, self.cfg, self.p
         C, NH, t = cfg.n_embd, cfg.n_head, kv.n
         if t >= cfg.block_size:
             raise ValueError(f"GPT.decode_step: the KV cache is full ({t} = block_size positions)")
-        B = ids.shape[0] if embeddings is None else embeddings.shape[0]
-        x = (be.encoder_forward(ids.reshape(B, 1), p["wte"], p["wpe"][t:t + 1])         # (B, 1, C)
-             if embeddings is None else embeddings)
+        if embeddings is None:
+            B = ids.shape[0]
+            x = be.encoder_forward(ids.reshape(B, 1), p["wte"], p["wpe"][t:t + 1]).reshape(B, C)   # (B, C)
+        else:
+            B = embeddings.shape[0]
+            if embeddings.shape != (B, 1, C):
+                raise ValueError(f"GPT.decode_step: embeddings must have shape (B, 1, C) = ({B}, 1, {C}), "
+                                 f"got {tuple(embeddings.shape)}")
+            x = embeddings.reshape(B, C)
+        one_op = getattr(self.linear, "__func__", None) is GPT.linear
         for l in range(cfg.n_layer):
-            h, _, _ = be.layernorm_forward(x, p["ln1w"][l], p["ln1b"][l])
-            qkv = self.linear(h, "qkvw", l)                                             # (B, 1, 3C)
-            kv.k[l, :, t] = qkv[:, 0, C:2 * C]
-            kv.v[l, :, t] = qkv[:, 0, 2 * C:]
-            q = self.xp.ascontiguousarray(qkv[:, 0, :C])                                 # (B, C)
-            atty = be.attention_decode(q, kv.k[l], kv.v[l], NH, t + 1)                   # (B, C)
-            x = be.residual_forward(x, self.linear(atty.reshape(B, 1, C), "attprojw", l))
-            h, _, _ = be.layernorm_forward(x, p["ln2w"][l], p["ln2b"][l])
-            f = be.gelu_forward(self.linear(h, "fcw", l))
-            x = be.residual_forward(x, self.linear(f, "fcprojw", l))
+            if one_op:      # GPT's own products: the block in one call (one C call on c)
+                x = be.block_decode(x, *self.layer_weights(l), kv.k[l], kv.v[l], NH, t)
+            else:           # int8 or LoRA products (chapter 07): the block op by op, through self.linear
+                x = self.block_decode_ops(x, l, kv, t)
         kv.n = t + 1
         h, _, _ = be.layernorm_forward(x, p["lnfw"], p["lnfb"])
-        return self.linear(h, "wte").reshape(B, cfg.vocab_size)
+        return self.linear(h, "wte")                                                    # (B, V)

@@ -514,31 +514,16 @@ def eval_main(argv):
 
 def _eval_main(argv):
     args = eval_parser().parse_args(argv)
-    from pystory.train import bits_per_byte, token_byte_lengths
+    from pystory.measure import bits_per_byte_on
     model, tok, ck = load_model(args.model, args.backend, args.tokenizer)
     with open(args.corpus, "rb") as f:
         text = f.read()
-    ids = np.asarray(tok.encode(text), np.int32)
-    if args.max_tokens:
-        ids = ids[:args.max_tokens + 1]
-    T = model.cfg.block_size
-    n_win = (len(ids) - 1) // T
-    if n_win <= 0:
-        raise UserError(f"{args.corpus} has {len(ids)} tokens, fewer than one window of {T + 1} "
-                        f"(the model's block size + 1); give a longer corpus")
-    lengths = token_byte_lengths(tok)
-    windows = np.stack([ids[i * T:i * T + T + 1] for i in range(n_win)])      # (n_win, T+1)
-    be = model.be
-    nats, nbytes, ntok = 0.0, 0, 0
-    for i in range(0, n_win, args.batch_size):
-        w = windows[i:i + args.batch_size]
-        _, loss = model.forward(be.asarray(w[:, :-1]), be.asarray(w[:, 1:]))
-        nats += loss * w[:, 1:].size
-        ntok += w[:, 1:].size
-        nbytes += int(lengths[w[:, 1:]].sum())
-    print(f"model {args.model} (step {ck.step}, {model.num_params:,} params) on {args.corpus}: "
-          f"{ntok:,} tokens")
-    print(f"loss {nats / ntok:.4f} nats/token | {bits_per_byte(nats, nbytes):.4f} bits/byte")
+    try:
+        bpb, ntok, nats = bits_per_byte_on(model, tok, text, args.max_tokens, args.batch_size, where=args.corpus)
+    except ValueError as e:
+        raise UserError(f"--corpus: {e}") from None
+    print(f"model {args.model} (step {ck.step}, {model.num_params:,} params) on {args.corpus}: {ntok:,} tokens")
+    print(f"loss {nats:.4f} nats/token | {bpb:.4f} bits/byte")
     return 0
 
 

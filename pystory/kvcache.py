@@ -19,13 +19,33 @@ attention_decode(q, k_cache, v_cache, n_head, t) -> out
     k_cache, v_cache: (B, T_max, C) rows 0 .. t-1 are filled; the rest is ignored
     t:                the number of cached positions to attend to, 1 <= t <= T_max
     out:              (B, C)
+
+One whole transformer block for one new position, as one op:
+
+block_decode(x, ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b,
+             fcw, fcb, fcprojw, fcprojb, k_cache, v_cache, n_head, t) -> out
+    x:                (B, C)        the residual stream at position t, one row per sequence
+    weights:          one layer's, in the order GPT's block uses them (pystory/gpt.py)
+    k_cache, v_cache: (B, T_max, C) rows 0 .. t-1 filled; the op writes row t of each
+    t:                the new position, 0 <= t < T_max; it attends over positions 0 .. t
+    out:              (B, C)        the residual stream after the block
+
+It is exactly GPT.block_decode_ops (pystory/gpt.py): this chapter's ops one after
+the other. Why an op of its own: generating a token costs ~11 op calls per
+layer, each through Python and the op checker, and for a small model at B = 1
+that overhead is as large as the arithmetic. As one op, C runs the block as
+plain function calls (csrc/kvcache.c), like llama2.c's run.c.
 """
 import numpy as np
 
 from pystory.attention import heads_divide_channels
 from pystory.declare import array, declare, float32, integer
+from pystory.gelu import gelu_forward
+from pystory.layernorm import layernorm_forward, rows_are_not_empty
+from pystory.linear import linear_forward
+from pystory.residual import residual_forward
 
-__all__ = ["attention_decode"]
+__all__ = ["attention_decode", "block_decode"]
 
 
 @declare(q=array(float32, "(B, C)"), k_cache=array(float32, "(B, T_max, C)"),
@@ -42,3 +62,29 @@ def attention_decode(q, k_cache, v_cache, n_head, t):
     p = np.exp(s - s.max(axis=-1, keepdims=True))
     p /= p.sum(axis=-1, keepdims=True)
     return (p @ v).reshape(B, C)                                       # (B, NH, 1, hs) -> (B, C)
+
+
+@declare(x=array(float32, "(B, C)"),
+         ln1w=array(float32, "(C,)"), ln1b=array(float32, "(C,)"),
+         qkvw=array(float32, "(3C, C)"), qkvb=array(float32, "(3C,)"),
+         attprojw=array(float32, "(C, C)"), attprojb=array(float32, "(C,)"),
+         ln2w=array(float32, "(C,)"), ln2b=array(float32, "(C,)"),
+         fcw=array(float32, "(4C, C)"), fcb=array(float32, "(4C,)"),
+         fcprojw=array(float32, "(C, 4C)"), fcprojb=array(float32, "(C,)"),
+         k_cache=array(float32, "(B, T_max, C)"), v_cache=array(float32, "(B, T_max, C)"),
+         n_head=integer("[1, 2^31)"), t=integer("[0, T_max)"),
+         writes=("k_cache", "v_cache"), distinct=("k_cache", "v_cache", "x"),
+         checks=[heads_divide_channels, rows_are_not_empty], example=dict(C=8, n_head=2), returns="out (B, C)")
+def block_decode(x, ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b, fcw, fcb, fcprojw, fcprojb,
+                 k_cache, v_cache, n_head, t):
+    # x: (B, C) at position t -> x: (B, C); writes k_cache[:, t], v_cache[:, t]: (B, C) each
+    C = x.shape[1]
+    h, _, _ = layernorm_forward(x, ln1w, ln1b)                          # (B, C)
+    qkv = linear_forward(h, qkvw, qkvb)                                  # (B, 3C): q | k | v
+    k_cache[:, t] = qkv[:, C:2 * C]                                      # the new position joins the cache
+    v_cache[:, t] = qkv[:, 2 * C:]
+    a = attention_decode(qkv[:, :C], k_cache, v_cache, n_head, t + 1)    # (B, C), over positions 0 .. t
+    x = residual_forward(x, linear_forward(a, attprojw, attprojb))       # (B, C)
+    h, _, _ = layernorm_forward(x, ln2w, ln2b)
+    f = gelu_forward(linear_forward(h, fcw, fcb))                        # (B, 4C)
+    return residual_forward(x, linear_forward(f, fcprojw, fcprojb))      # (B, C)

@@ -50,7 +50,7 @@ BAD = [
     ("story --backend tpu", "--backend"), ("story --bogus", "--bogus"), ("story --seed", "--seed"),
     # eval
     ("eval --batch-size 0", "--batch-size"), ("eval --batch-size -3", "--batch-size"),
-    ("eval --corpus {f}/empty.txt", "fewer than one window"), ("eval --corpus {f}/story.txt", "fewer than one window"),
+    ("eval --corpus {f}/empty.txt", "empty.txt: no stories found"), ("eval --corpus {f}/story.txt", "fewer than one window"),
     ("eval --corpus {f}/nowhere.txt", "nowhere.txt"), ("eval --corpus {f}/folder", "is a folder"),
     ("eval --max-tokens x", "--max-tokens"), ("eval --max-tokens -1", "--max-tokens"),
     ("eval --model {f}/a_file --corpus {f}/story.txt", "not a pystory GPT checkpoint"),

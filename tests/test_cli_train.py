@@ -192,6 +192,24 @@ def test_init_refuses_what_contradicts_the_weights(extra, message, corpus, tmp_p
     assert message in capsys.readouterr().err
 
 
+def test_eval_scores_a_corpus_file_as_training_scores_its_validation_split(corpus, tmp_path, capsys):
+    from pystory.data.loader import BatchLoader
+    from pystory.gpt_cli import load_model
+    out = tmp_path / "run"
+    assert run(tiny(corpus, out, "--steps", "3")) == 0
+    capsys.readouterr()
+    assert run(["eval", "--model", str(out / "model.ckpt"), "--corpus", str(corpus / "val.txt"),
+                "--max-tokens", "0", "--backend", "numpy"]) == 0
+    printed = float(re.search(r"loss ([\d.]+) nats/token", capsys.readouterr().out).group(1))
+    model, tok, _ = load_model(str(out / "model.ckpt"), "numpy", None)
+    val = BatchLoader(str(out / "data"), 8, model.cfg.block_size, seed=0, split="val", expected_vocab=tok.vocab_size)
+    nats = tokens = 0
+    for w in val.eval_batches():
+        nats += model.forward(np.ascontiguousarray(w[:, :-1]), np.ascontiguousarray(w[:, 1:]))[1] * w[:, 1:].size
+        tokens += w[:, 1:].size
+    assert printed == pytest.approx(nats / tokens, abs=1e-4)
+
+
 def test_a_temporary_left_by_a_killed_run_is_cleaned_at_start(corpus, tmp_path):
     out = tmp_path / "run"
     assert run(tiny(corpus, out, "--steps", "3")) == 0

@@ -9,3 +9,18 @@ def attention_decode(q, k_cache, v_cache, n_head, t, B, T_max, C):
     out = np.empty((B, C), np.float32)
     ext().lib.attention_decode(ptr(out), ptr(q), ptr(k_cache), ptr(v_cache), B, T_max, C, n_head, t)
     return out
+
+
+def block_decode(x, ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b, fcw, fcb, fcprojw, fcprojb,
+                 k_cache, v_cache, n_head, t, B, T_max, C):
+    # x: (B, C) -> out: (B, C); writes k_cache[:, t], v_cache[:, t]. The block's
+    # intermediates go in one scratch buffer of the size C asks for (csrc/kvcache.c).
+    lib = ext().lib
+    out = np.empty((B, C), np.float32)
+    scratch = np.empty(lib.block_decode_scratch_size(B, C), np.float32)
+    if out.size:
+        lib.block_decode(ptr(out), ptr(k_cache), ptr(v_cache), ptr(scratch), ptr(x),
+                         ptr(ln1w), ptr(ln1b), ptr(qkvw), ptr(qkvb), ptr(attprojw), ptr(attprojb),
+                         ptr(ln2w), ptr(ln2b), ptr(fcw), ptr(fcb), ptr(fcprojw), ptr(fcprojb),
+                         B, T_max, C, n_head, t)
+    return out

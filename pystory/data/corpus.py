@@ -59,28 +59,49 @@ def iter_corpus(path) -> Iterator[str]:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"corpus file not found: {path}")
-    count = 0
-    lines: list[str] = []
+    lineno = 0
+
+    def numbered(f):                     # the lines, counted for the error message
+        nonlocal lineno
+        for lineno, line in enumerate(f, 1):
+            yield line
     with open(path, encoding="utf-8", newline=None) as f:
-        lineno = 0
         try:
-            for lineno, line in enumerate(f, 1):
-                if line.strip() == SEPARATOR:
-                    story = "".join(lines).strip()
-                    lines.clear()
-                    if story:
-                        count += 1
-                        yield story
-                else:
-                    lines.append(line)
+            yield from _stories(numbered(f), path)
         except UnicodeDecodeError as e:
             raise ValueError(f"{path}: not valid UTF-8 near line {lineno + 1}: {e.reason}") from None
-    story = "".join(lines).strip()          # a last story without a separator
+
+
+def stories_in(text, where="the text") -> list[str]:
+    """The stories of a TinyStories-format text (str or UTF-8 bytes) already in memory."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{where}: not valid UTF-8: {e.reason}") from None
+    return list(_stories(text.splitlines(keepends=True), where))
+
+
+def _stories(lines, where):
+    """The one rule of the format: a line that is exactly <|endoftext|> (surrounding spaces
+    ignored) ends a story; a story is stripped; a last story may lack its separator."""
+    count = 0
+    buf: list[str] = []
+    for line in lines:
+        if line.strip() == SEPARATOR:
+            story = "".join(buf).strip()
+            buf.clear()
+            if story:
+                count += 1
+                yield story
+        else:
+            buf.append(line)
+    story = "".join(buf).strip()
     if story:
         count += 1
         yield story
     if count == 0:
-        raise ValueError(f"{path}: no stories found (expected stories separated by {SEPARATOR} lines)")
+        raise ValueError(f"{where}: no stories found (expected stories separated by {SEPARATOR} lines)")
 
 
 def read_corpus(path, limit: int | None = None) -> list[str]:

@@ -1,6 +1,11 @@
 """Launches of cuda/kvcache.cu (chapter 06) for the cuda and emu backends; checks: pystory/kvcache.py."""
 import numpy as np
 
+from pystory.gpu.gelu import gelu_forward
+from pystory.gpu.layernorm import layernorm_forward
+from pystory.gpu.linear import linear_forward
+from pystory.gpu.residual import residual_forward
+
 THREADS = 64     # t is small in generation (<= block_size); two warps keep the block busy
 SHARED_LIMIT = 48 * 1024
 
@@ -16,3 +21,23 @@ def attention_decode(dev, q, k_cache, v_cache, n_head, t, B, T_max, C):
             (B * n_head,), (THREADS,), (out, q, k_cache, v_cache) + tuple(map(np.int32, (B, T_max, C, n_head, t))),
             shared_mem=4 * t)
     return out
+
+
+def block_decode(dev, x, ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b, fcw, fcb, fcprojw, fcprojb,
+                 k_cache, v_cache, n_head, t, B, T_max, C):
+    # x: (B, C) -> out: (B, C); writes k_cache[:, t], v_cache[:, t].
+    # The block as the existing kernels' launches, in the order of the NumPy reference
+    # (no kernel of its own: see the end of cuda/kvcache.cu).
+    if 4 * (t + 1) > SHARED_LIMIT:   # attention_decode's limit, said in this op's name
+        raise ValueError(f"block_decode: t={t} needs {4 * (t + 1)} bytes of shared memory for the scores "
+                         f"(at most {SHARED_LIMIT}); t must be < {SHARED_LIMIT // 4}")
+    h, _, _ = layernorm_forward(dev, x, ln1w, ln1b, 1e-5, C)
+    qkv = linear_forward(dev, h, qkvw, qkvb, "regblock", C, 3 * C)                      # (B, 3C)
+    k_cache[:, t] = qkv[:, C:2 * C]
+    v_cache[:, t] = qkv[:, 2 * C:]
+    q = dev.xp.ascontiguousarray(qkv[:, :C])                                            # (B, C)
+    a = attention_decode(dev, q, k_cache, v_cache, n_head, t + 1, B, T_max, C)
+    x = residual_forward(dev, x, linear_forward(dev, a, attprojw, attprojb, "regblock", C, C))
+    h, _, _ = layernorm_forward(dev, x, ln2w, ln2b, 1e-5, C)
+    f = gelu_forward(dev, linear_forward(dev, h, fcw, fcb, "regblock", C, 4 * C))       # (B, 4C)
+    return residual_forward(dev, x, linear_forward(dev, f, fcprojw, fcprojb, "regblock", 4 * C, C))

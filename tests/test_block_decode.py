@@ -1,0 +1,269 @@
+"""Chapter 06: block_decode — one transformer block for one new position, as one op — agrees with
+the ops it is made of on every backend, and GPT.decode_step uses it without changing what it computes."""
+import numpy as np
+import pytest
+
+import pystory
+from pystory.gpt import BLOCK_WEIGHTS, GPT, GPTConfig
+from pystory.lora import LoRAGPT
+from pystory.quantize import QuantizedGPT, quantize_params
+from pystory.testing import assert_agree
+
+ref = pystory.backend("numpy")
+
+TINY = GPTConfig(vocab_size=64, block_size=12, n_layer=2, n_head=2, n_embd=16)
+
+
+def block_args(rng, B, T_max, C):
+    """x, one layer's weights (BLOCK_WEIGHTS order) and the two caches: float32 NumPy arrays."""
+    def normal(*shape, scale=0.3):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+    shapes = {"ln1w": (C,), "ln1b": (C,), "qkvw": (3 * C, C), "qkvb": (3 * C,), "attprojw": (C, C),
+              "attprojb": (C,), "ln2w": (C,), "ln2b": (C,), "fcw": (4 * C, C), "fcb": (4 * C,),
+              "fcprojw": (C, 4 * C), "fcprojb": (C,)}
+    weights = [normal(*shapes[name]) + (1 if name.startswith("ln") and name.endswith("w") else 0)
+               for name in BLOCK_WEIGHTS]
+    return normal(B, C, scale=1.0), weights, normal(B, T_max, C, scale=1.0), normal(B, T_max, C, scale=1.0)
+
+
+def run_block(be, x, weights, k, v, n_head, t):
+    """be.block_decode on copies of the inputs (on be): out, k_cache, v_cache as NumPy arrays."""
+    k, v = be.asarray(k.copy()), be.asarray(v.copy())
+    out = be.block_decode(be.asarray(x), *map(be.asarray, weights), k, v, n_head, t)
+    return be.to_numpy(out), be.to_numpy(k), be.to_numpy(v)
+
+
+def perturbed(model, seed=1):
+    """LayerNorm gains of 1 and biases of 0 would hide a mistake in their use."""
+    be = model.be
+    rng = np.random.default_rng(seed)
+    model.load_params(be.to_numpy(model.params) + rng.standard_normal(model.num_params).astype(np.float32) * 0.05)
+    return model
+
+
+class OpByOp(GPT):
+    """A GPT whose products are its own but not GPT.linear itself: decode_step runs it op by op."""
+
+    def linear(self, x, name, l=None):
+        return super().linear(x, name, l)
+
+
+def greedy(model, prompt, n):
+    """n greedy tokens after `prompt` (a list of ids), B = 1, with the KV cache."""
+    be = model.be
+    kv = model.new_kv_cache(1)
+    logits, _ = model.forward(be.asarray(np.array([prompt], np.int32)), kv=kv)
+    tok, out = int(np.argmax(be.to_numpy(logits)[0, -1])), []
+    for _ in range(n):
+        out.append(tok)
+        logits = model.decode_step(be.asarray(np.array([tok], np.int32)), kv)
+        tok = int(np.argmax(be.to_numpy(logits)[0]))
+    return out
+
+
+# --- the op against its reference ---------------------------------------------------------------
+
+@pytest.mark.parametrize("B, T_max, C, NH, t", [
+    (1, 1, 8, 1, 0),        # the first position of a one-position cache: attends to itself only
+    (2, 6, 16, 2, 3),
+    (2, 6, 16, 2, 5),       # the last row of the cache
+    (3, 5, 24, 3, 2),       # head size 8, three sequences
+])
+def test_block_decode_matches_the_reference(backend, rng, B, T_max, C, NH, t):
+    x, weights, k, v = block_args(rng, B, T_max, C)
+    out, k2, v2 = run_block(backend, x, weights, k, v, NH, t)
+    want, k_want, v_want = run_block(ref, x, weights, k, v, NH, t)
+    assert_agree(out, want, name="block_decode out")
+    assert_agree(k2, k_want, name="k_cache")
+    assert_agree(v2, v_want, name="v_cache")
+
+
+def test_block_decode_writes_row_t_of_each_cache_and_nothing_else(backend, rng):
+    B, T_max, C, t = 2, 6, 16, 3
+    x, weights, k, v = block_args(rng, B, T_max, C)
+    _, k2, v2 = run_block(backend, x, weights, k, v, 2, t)
+    w = dict(zip(BLOCK_WEIGHTS, weights))
+    h, _, _ = ref.layernorm_forward(x, w["ln1w"], w["ln1b"])
+    qkv = ref.linear_forward(h, w["qkvw"], w["qkvb"])                 # (B, 3C): q | k | v
+    assert_agree(k2[:, t], qkv[:, C:2 * C], name="k_cache[:, t]")
+    assert_agree(v2[:, t], qkv[:, 2 * C:], name="v_cache[:, t]")
+    others = [j for j in range(T_max) if j != t]
+    assert_agree(k2[:, others], k[:, others], name="the other rows of k_cache")
+    assert_agree(v2[:, others], v[:, others], name="the other rows of v_cache")
+
+
+def test_block_decode_ignores_cache_rows_beyond_t(backend, rng):
+    x, weights, k, v = block_args(rng, 1, 8, 16)
+    k2, v2 = k.copy(), v.copy()
+    k2[:, 4:] = 1e6                 # garbage in the unfilled part of the cache
+    v2[:, 4:] = np.nan
+    out, _, _ = run_block(backend, x, weights, k2, v2, 2, 3)
+    want, _, _ = run_block(ref, x, weights, k, v, 2, 3)
+    assert_agree(out, want, name="block_decode out")
+
+
+def test_block_decode_is_the_block_of_gpt_decode_step_op_by_op(rng):
+    # The op is one call for GPT.block_decode_ops (what the lesson shows first): the same numbers.
+    model = perturbed(GPT(TINY, ref).init_weights(seed=0))
+    kv_op, kv_ops = model.new_kv_cache(2), model.new_kv_cache(2)
+    x = rng.standard_normal((2, TINY.n_embd)).astype(np.float32)
+    for l in range(TINY.n_layer):
+        for t in range(3):
+            out = ref.block_decode(x, *model.layer_weights(l), kv_op.k[l], kv_op.v[l], TINY.n_head, t)
+            assert_agree(out, model.block_decode_ops(x, l, kv_ops, t), name=f"layer {l}, position {t}")
+    assert_agree(kv_op.k, kv_ops.k, name="k caches")
+    assert_agree(kv_op.v, kv_ops.v, name="v caches")
+
+
+# --- GPT.decode_step with the op ----------------------------------------------------------------
+
+def counting_backend(calls):
+    """The numpy backend, with block_decode counting its calls into `calls`."""
+    ops = {op: getattr(ref, op) for op in ref.ops}
+
+    def block_decode(*args):
+        calls.append(args[-1])
+        return ref.block_decode(*args)
+    ops["block_decode"] = block_decode
+    return pystory.Backend("numpy", np, ops)
+
+
+def test_decode_step_makes_one_block_decode_call_per_layer():
+    calls = []
+    be = counting_backend(calls)
+    model = GPT(TINY, be).init_weights(seed=0)
+    kv = model.new_kv_cache(1)
+    model.forward(be.asarray(np.zeros((1, 3), np.int32)), kv=kv)
+    model.decode_step(be.asarray(np.array([5], np.int32)), kv)
+    assert calls == [3] * TINY.n_layer          # every layer, at position 3
+
+
+def test_decode_step_of_a_lora_model_goes_op_by_op_through_its_adapters():
+    calls = []
+    model = LoRAGPT(TINY, counting_backend(calls), rank=2).init_adapters(seed=0)
+    model.decode_step(np.array([5], np.int32), model.new_kv_cache(1))
+    assert calls == []
+
+
+def test_decode_step_gives_the_same_logits_with_the_op_and_op_by_op(backend):
+    one_op = perturbed(GPT(TINY, backend).init_weights(seed=0))
+    op_by_op = OpByOp(TINY, backend)
+    op_by_op.load_params(backend.to_numpy(one_op.params))
+    ids = np.random.default_rng(0).integers(0, TINY.vocab_size, (2, 5)).astype(np.int32)
+    kv1, kv2 = one_op.new_kv_cache(2), op_by_op.new_kv_cache(2)
+    for t in range(ids.shape[1]):
+        tok = backend.asarray(np.ascontiguousarray(ids[:, t]))
+        assert_agree(one_op.decode_step(tok, kv1), op_by_op.decode_step(tok, kv2), rtol=1e-5, atol=1e-6,
+                     name=f"logits at position {t}")
+    assert_agree(kv1.k, kv2.k, rtol=1e-5, atol=1e-6, name="k caches")
+
+
+def test_on_c_the_one_op_block_is_bit_identical_to_op_by_op():
+    # csrc/kvcache.c calls the very C functions the op-by-op block calls, with the same arguments
+    be = pystory.backend("c")
+    one_op = perturbed(GPT(TINY, be).init_weights(seed=0))
+    op_by_op = OpByOp(TINY, be)
+    op_by_op.load_params(one_op.params)
+    kv1, kv2 = one_op.new_kv_cache(2), op_by_op.new_kv_cache(2)
+    for t in range(4):
+        ids = np.array([t, 3 * t], np.int32)
+        assert np.array_equal(one_op.decode_step(ids, kv1), op_by_op.decode_step(ids, kv2)), f"position {t}"
+    assert np.array_equal(kv1.k, kv2.k) and np.array_equal(kv1.v, kv2.v)
+
+
+@pytest.mark.parametrize("name", ["numpy", "c"])
+def test_greedy_generation_gives_the_same_tokens_as_op_by_op(name):
+    be = pystory.backend(name)
+    model = perturbed(GPT(TINY, be).init_weights(seed=3), seed=4)
+    before = OpByOp(TINY, be)
+    before.load_params(be.to_numpy(model.params))
+    assert greedy(model, [1, 2, 3], 8) == greedy(before, [1, 2, 3], 8)
+
+
+def test_decode_step_of_two_sequences_matches_the_last_positions_of_a_full_forward(backend):
+    model = perturbed(GPT(TINY, backend).init_weights(seed=2))
+    ids = np.random.default_rng(1).integers(0, TINY.vocab_size, (2, 7)).astype(np.int32)
+    full, _ = model.forward(backend.asarray(ids))
+    kv = model.new_kv_cache(2)
+    model.forward(backend.asarray(np.ascontiguousarray(ids[:, :4])), kv=kv)       # prefill 4 tokens
+    for t in range(4, 7):
+        logits = model.decode_step(backend.asarray(np.ascontiguousarray(ids[:, t])), kv)
+        assert_agree(logits, backend.to_numpy(full)[:, t], rtol=1e-4, atol=1e-5, name=f"position {t}")
+
+
+def test_decode_step_from_embeddings_equals_decode_step_from_ids(backend):
+    # chapter 05's input: the vectors themselves, wte[id] + wpe[t]
+    model = perturbed(GPT(TINY, backend).init_weights(seed=0))
+    wte, wpe = backend.to_numpy(model.p["wte"]), backend.to_numpy(model.p["wpe"])
+    kv_ids, kv_emb = model.new_kv_cache(2), model.new_kv_cache(2)
+    for t, pair in enumerate([[3, 9], [12, 0], [7, 7]]):
+        ids = np.array(pair, np.int32)
+        e = np.ascontiguousarray((wte[ids] + wpe[t])[:, None, :])                      # (B, 1, C)
+        want = model.decode_step(backend.asarray(ids), kv_ids)
+        got = model.decode_step(None, kv_emb, embeddings=backend.asarray(e))
+        assert_agree(got, want, rtol=1e-5, atol=1e-6, name=f"position {t}")
+
+
+def test_an_int8_model_still_decodes_what_its_forward_computes(backend):
+    base = perturbed(GPT(TINY, ref).init_weights(seed=0))
+    model = QuantizedGPT(TINY, backend, quantize_params(base.params, TINY))
+    ids = np.random.default_rng(2).integers(0, TINY.vocab_size, (1, 4)).astype(np.int32)
+    full, _ = model.forward(backend.asarray(ids))
+    kv = model.new_kv_cache(1)
+    for t in range(4):
+        logits = model.decode_step(backend.asarray(np.ascontiguousarray(ids[:, t])), kv)
+        assert_agree(logits, backend.to_numpy(full)[:, t], rtol=1e-4, atol=1e-5, name=f"position {t}")
+
+
+def test_a_lora_model_still_decodes_what_its_forward_computes(backend):
+    model = LoRAGPT(TINY, backend, rank=2).init_adapters(seed=3)
+    model.load_params(backend.to_numpy(perturbed(GPT(TINY, ref).init_weights(seed=0)).params))
+    rng = np.random.default_rng(5)       # B = 0 at init would make the adapters invisible
+    model.lora[...] = backend.asarray(rng.standard_normal(model.lora.size).astype(np.float32) * 0.3)
+    ids = np.random.default_rng(2).integers(0, TINY.vocab_size, (1, 4)).astype(np.int32)
+    full, _ = model.forward(backend.asarray(ids))
+    kv = model.new_kv_cache(1)
+    for t in range(4):
+        logits = model.decode_step(backend.asarray(np.ascontiguousarray(ids[:, t])), kv)
+        assert_agree(logits, backend.to_numpy(full)[:, t], rtol=1e-4, atol=1e-5, name=f"position {t}")
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+def valid_call(be, rng, B=1, T_max=4, C=8):
+    x, weights, k, v = block_args(rng, B, T_max, C)
+    return [be.asarray(x), *map(be.asarray, weights), be.asarray(k), be.asarray(v), 2, 1]
+
+
+def test_block_decode_rejects_t_outside_the_cache(backend, rng):
+    args = valid_call(backend, rng)
+    for t in (-1, 4):
+        with pytest.raises(ValueError, match=r"block_decode: argument 't' must be in \[0, T_max\) = \[0, 4\)"):
+            backend.block_decode(*args[:-1], t)
+
+
+def test_block_decode_rejects_a_weight_of_another_width(backend, rng):
+    args = valid_call(backend, rng)
+    i = 1 + BLOCK_WEIGHTS.index("fcw")
+    args[i] = backend.asarray(np.zeros((4 * 8, 9), np.float32))
+    with pytest.raises(ValueError, match=r"block_decode: argument 'fcw' must have shape \(4C, C\) = \(32, 8\)"):
+        backend.block_decode(*args)
+
+
+def test_block_decode_rejects_head_count_not_dividing_c(backend, rng):
+    args = valid_call(backend, rng)
+    with pytest.raises(ValueError, match="block_decode: argument 'n_head' must divide the channel count C = 8"):
+        backend.block_decode(*args[:-2], 3, 1)
+
+
+def test_block_decode_rejects_one_buffer_as_both_caches(backend, rng):
+    args = valid_call(backend, rng)
+    args[-3] = args[-4]
+    with pytest.raises(ValueError, match="block_decode: arguments 'k_cache' and 'v_cache' must be different buffers"):
+        backend.block_decode(*args)
+
+
+def test_decode_step_rejects_embeddings_of_the_wrong_shape():
+    model = GPT(TINY, ref).init_weights(seed=0)
+    with pytest.raises(ValueError, match=r"GPT.decode_step: embeddings must have shape \(B, 1, C\) = \(2, 1, 16\)"):
+        model.decode_step(None, model.new_kv_cache(2), embeddings=np.zeros((2, 2, 16), np.float32))

@@ -86,12 +86,22 @@ class Timing:
         return f"Timing(median={self.median:.4g} s, spread={self.spread:.0%}, n={len(self.samples)})"
 
 
-def interleaved(fns, repeat=MIN_REPEAT, warmup=1, min_time=0.05, clock=time.perf_counter):
+def interleaved(fns, repeat=MIN_REPEAT, warmup=1, min_time=0.05, clock=time.perf_counter, pause=0.0,
+                self_timed=()):
     """Time every callable of `fns` ({label: fn}) in turns: A B C, A B C, ... (see the top).
 
     Returns {label: Timing}. Each fn must do all its work before it returns (wrap
     GPU work with `synced`). `clock` is wall time by default; time.process_time
     counts CPU time (all threads), for pure-CPU work on a machine others share.
+
+    Two needs of a few benchmarks, off by default:
+    - `pause`: seconds to sleep before each timed sample (not counted). Chapter 04
+      needs it: OpenBLAS and torch's OpenMP keep their worker threads spinning
+      for a while after a call, and those spinners would take cores from the
+      implementation timed next.
+    - `self_timed`: the labels whose fn returns its own seconds per call, which
+      then replace the clock's reading: a call that runs in another process (a
+      torch child, an MPI launch) and whose start-up the clock must not count.
     """
     loops = {}
     for label, fn in fns.items():          # warm-up, and how many calls make one sample
@@ -111,6 +121,11 @@ def interleaved(fns, repeat=MIN_REPEAT, warmup=1, min_time=0.05, clock=time.perf
     for _ in range(max(1, repeat)):
         for label, fn in fns.items():
             n = loops[label]
+            if pause > 0:
+                time.sleep(pause)
+            if label in self_timed:
+                samples[label].append(sum(fn() for _ in range(n)) / n)
+                continue
             t0 = clock()
             for _ in range(n):
                 fn()
@@ -173,8 +188,10 @@ def clock_of(args):
     return time.process_time if getattr(args, "cpu_time", False) else time.perf_counter
 
 
-def preamble(keep_blas_env=False):
-    """Start a benchmark: free NumPy's BLAS kernel (may re-execute), then the lines to print first."""
+def preamble(keep_blas_env=False, note=True):
+    """Start a benchmark: free NumPy's BLAS kernel (may re-execute), then the lines to print first.
+
+    note=False leaves SPREAD_NOTE out, for a benchmark that prints it under its tables."""
     freed = free_blas_yardstick(keep=keep_blas_env)
     lines = [f"machine: {machine()}", blas_kernel()]
     if freed:
@@ -182,7 +199,8 @@ def preamble(keep_blas_env=False):
     elif keep_blas_env and any(k in os.environ for k in BLAS_ENV):
         lines.append("kept for the NumPy yardstick: " + ", ".join(f"{k}={os.environ[k]}" for k in BLAS_ENV
                                                                   if k in os.environ))
-    lines.append(SPREAD_NOTE)
+    if note:
+        lines.append(SPREAD_NOTE)
     return "\n".join(lines)
 
 

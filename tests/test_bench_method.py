@@ -4,7 +4,8 @@ import os
 import subprocess
 import sys
 
-from pystory.bench import SPREAD_FLAG, Timing, interleaved
+from pystory import bench
+from pystory.bench import SPREAD_FLAG, SPREAD_NOTE, Timing, interleaved, preamble
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -27,6 +28,32 @@ def test_a_short_call_is_looped_until_a_sample_lasts_min_time():
     assert len(count) >= 8          # one tick per clock read: 8 ticks need several calls per sample
 
 
+def test_a_pause_is_slept_before_every_timed_call(monkeypatch):
+    calls = []
+    monkeypatch.setattr(bench.time, "sleep", lambda s: calls.append(f"pause {s}"))
+    interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeat=2, min_time=0, pause=0.3)
+    assert calls == ["a", "b"] + ["pause 0.3", "a", "pause 0.3", "b"] * 2
+
+
+def test_the_pause_is_not_counted_in_a_sample(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(bench.time, "sleep", lambda s: now.__setitem__(0, now[0] + 100))
+    times = interleaved({"a": lambda: now.__setitem__(0, now[0] + 1)}, repeat=3, min_time=0, pause=0.3,
+                        clock=lambda: now[0])
+    assert times["a"].samples == [1, 1, 1]
+
+
+def test_a_self_timed_call_is_taken_at_its_word():
+    now = [0.0]
+
+    def remote():                   # e.g. a child process that reports its own seconds; the clock sees 5
+        now[0] += 5
+        return 0.25
+    times = interleaved({"remote": remote, "here": lambda: now.__setitem__(0, now[0] + 1)}, repeat=3,
+                        min_time=0, clock=lambda: now[0], self_timed={"remote"})
+    assert times["remote"].samples == [0.25] * 3 and times["here"].samples == [1, 1, 1]
+
+
 def test_the_median_and_the_spread_of_the_repeats():
     t = Timing([1.0, 3.0, 2.0, 2.0, 2.2])
     assert t.median == 2.0 and abs(t.spread - 1.0) < 1e-12 and t.best == 1.0
@@ -40,6 +67,11 @@ def test_a_row_whose_spread_exceeds_the_flag_is_marked():
 
 def test_one_sample_has_no_spread():
     assert Timing([1.0]).spread_text() == "-" and not Timing([1.0]).noisy
+
+
+def test_a_benchmark_that_prints_the_spread_note_under_its_tables_can_leave_it_out_of_the_preamble():
+    assert SPREAD_NOTE in preamble(keep_blas_env=True)
+    assert SPREAD_NOTE not in preamble(keep_blas_env=True, note=False)
 
 
 def test_a_benchmark_unsets_a_forced_openblas_kernel_for_its_yardstick_and_says_so():

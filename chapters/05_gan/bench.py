@@ -20,10 +20,14 @@ stories against their 1,999 others and the table gives that time times
 over the 1,999 others. --full-nltk runs all 2,000 (over an hour).
 Target: c at least 20x faster than nltk.
 
-Timing: implementations are interleaved — one call of each, round after
-round — so that a change in the machine's load hits all of them alike; the
-table gives the median and the spread (min .. max) over the rounds. The
-emulator is never timed; cuda rows appear only on a machine with a GPU.
+Timing: the method of every chapter's bench (issue 15, pystory/bench.py):
+implementations take turns — one call of each, round after round, after a
+warm-up — so that a change in the machine's load hits all of them alike;
+the tables give the median and the spread, (slowest - fastest) / median over
+the rounds, with `!` past 20 %, and the preamble names the machine, its load
+and NumPy's BLAS kernel (OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for
+NumPy's row unless --keep-blas-env). The emulator is never timed; cuda rows
+appear only on a machine with a GPU.
 
 Output: the table and a plot (bench.md, bench.png) in build/figures/05_gan/
 (untracked); --refresh-figures writes the committed copies in
@@ -39,8 +43,14 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="one small size and 200 stories, for a smoke test")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads for c and PyTorch")
-    p.add_argument("--rounds", type=int, default=7, help="interleaved rounds per measurement")
+    p.add_argument("--repeat", "--rounds", dest="repeat", type=int, default=7,
+                   help="interleaved rounds per measurement (Self-BLEU: at most 5); fewer than 5: a smoke test")
     p.add_argument("--full-nltk", action="store_true", help="time nltk on all stories (over an hour)")
+    # plain argparse, not pystory.bench.add_bench_args: the options are read before NumPy loads (below)
+    p.add_argument("--keep-blas-env", action="store_true",
+                   help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for NumPy's yardstick (default: unset them)")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="count CPU seconds of this process (all its threads) instead of wall time")
     p.add_argument("--refresh-figures", action="store_true",
                    help="write the committed figures/bench.md and .png (default: build/figures/05_gan/, untracked)")
     return p.parse_args(argv)
@@ -57,46 +67,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
 import pystory  # noqa: E402
-from pystory.bench import available, machine, markdown_table, output_dir, sync  # noqa: E402
+from pystory.bench import (SPREAD_NOTE, available, cells, clock_of, interleaved, markdown_table,  # noqa: E402
+                           output_dir, preamble, save_figure, synced, write_text)
 
-
-def interleaved(fns, rounds, be_of=None, min_time=0.02):
-    """{name: [seconds per call, one per round]}: every round times each fn once (looped until
-    min_time has passed, so short calls are not all timer noise), in the same order."""
-    be_of = be_of or {}
-    loops = {}
-    for name, fn in fns.items():                     # warm-up, and how many calls make one timing
-        fn()
-        sync(be_of.get(name))
-        n, t = 1, 0.0
-        while True:
-            t0 = time.perf_counter()
-            for _ in range(n):
-                fn()
-            sync(be_of.get(name))
-            t = time.perf_counter() - t0
-            if t >= min_time or n >= 1 << 16:
-                break
-            n *= 2
-        loops[name] = n
-    times = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            for _ in range(loops[name]):
-                fn()
-            sync(be_of.get(name))
-            times[name].append((time.perf_counter() - t0) / loops[name])
-    return times
-
-
-def summary(ts):
-    return float(np.median(ts)), float(np.min(ts)), float(np.max(ts))
-
-
-def fmt_ms(ts):
-    med, lo, hi = summary(ts)
-    return f"{med * 1e3:.3g} ({lo * 1e3:.3g} .. {hi * 1e3:.3g})"
+CLOCK = clock_of(ARGS)
 
 
 # --- conv1d ------------------------------------------------------------------------------------
@@ -113,7 +87,7 @@ def conv_closures(B, T, Cin, Cout, K):
     w = (rng.standard_normal((Cout, Cin, K)) / np.sqrt(Cin * K)).astype(np.float32)
     b = rng.standard_normal(Cout).astype(np.float32)
     dout = rng.standard_normal((B, T - K + 1, Cout)).astype(np.float32)
-    fns, bes = {}, {}
+    fns = {}
     for name in available(["numpy", "c", "cuda"]):
         be = pystory.backend(name)
         xd, wd, bd, dd = (be.asarray(a) for a in (x, w, b, dout))
@@ -125,7 +99,7 @@ def conv_closures(B, T, Cin, Cout, K):
             def step(be=be, xd=xd, wd=wd, bd=bd, dd=dd, kw=kw):
                 _, cache = be.conv1d_forward(xd, wd, bd, **kw)
                 be.conv1d_backward(dd, cache)
-            fns[label], bes[label] = step, be
+            fns[label] = synced(step, be)
     try:
         import torch
         torch.set_num_threads(ARGS.threads)
@@ -140,24 +114,22 @@ def conv_closures(B, T, Cin, Cout, K):
         fns["torch (CPU)"] = torch_step
     except ImportError:
         pass
-    return fns, bes
+    return fns
 
 
 def bench_conv(quick):
     rows, points = [], {}
     for B, T, Cin, Cout, K in conv_sizes(quick):
-        fns, bes = conv_closures(B, T, Cin, Cout, K)
-        times = interleaved(fns, ARGS.rounds, bes)
+        times = interleaved(conv_closures(B, T, Cin, Cout, K), ARGS.repeat, clock=CLOCK)
         flops = 3 * 2.0 * B * (T - K + 1) * Cout * Cin * K          # forward + dx + dw
         size = f"{B}x{T}x{Cin}->{Cout}, K={K}"
-        ref = summary(times["torch (CPU)"])[0] if "torch (CPU)" in times else None
-        for label, ts in times.items():
-            med = summary(ts)[0]
-            vs = f"{ref / med:.2f}x" if ref and not label.startswith("cuda") else "-"
-            rows.append([size, label, fmt_ms(ts), f"{flops / med / 1e9:.1f}", vs])
-            points.setdefault(label, []).append((size, flops / med / 1e9))
+        ref = times["torch (CPU)"].median if "torch (CPU)" in times else None
+        for label, t in times.items():
+            vs = f"{ref / t.median:.2f}x" if ref and not label.startswith("cuda") else "-"
+            rows.append([size, label, *cells(t), f"{flops / t.median / 1e9:.1f}", vs])
+            points.setdefault(label, []).append((size, flops / t.median / 1e9))
         if "cuda" not in [n.split()[0] for n in times]:
-            rows.append([size, "cuda", "not yet measured (no GPU here)", "-", "-"])
+            rows.append([size, "cuda", "not yet measured (no GPU here)", "-", "-", "-"])
     return rows, points
 
 
@@ -170,8 +142,8 @@ def bench_self_bleu(quick):
     stories = generate_stories(n, seed=11)
     fns = {"c": lambda: metrics.self_bleu(stories, 4, impl="c"),
            "numpy": lambda: metrics.self_bleu(stories, 4, impl="numpy")}
-    values = {k: f() for k, f in fns.items()}
-    times = interleaved(fns, max(3, ARGS.rounds // 2), min_time=0.0)
+    values = {k: f() for k, f in fns.items()}          # the scores; this pass is also the warm-up
+    times = interleaved(fns, min(ARGS.repeat, 5), warmup=0, min_time=0, clock=CLOCK)   # seconds each: 5 suffice
     rows = []
     nltk_time, note = None, ""
     try:
@@ -189,11 +161,11 @@ def bench_self_bleu(quick):
         note += f"; max |nltk - c| over the stories nltk scored: {agree:.1e}"
     except ImportError:
         note = " (nltk not installed: pip install nltk)"
-    for label, ts in times.items():
-        med = summary(ts)[0]
-        vs = f"{nltk_time / med:,.0f}x" if nltk_time else "-"
-        rows.append([f"{n} stories", label, f"{values[label]:.4f}", f"{med:.3f} ({min(ts):.3f} .. {max(ts):.3f})", vs])
-    rows.append([f"{n} stories", "nltk sentence_bleu (Texygen)", "", f"{nltk_time:.0f}" if nltk_time else "-", "1x"])
+    for label, t in times.items():
+        vs = f"{nltk_time / t.median:,.0f}x" if nltk_time else "-"
+        rows.append([f"{n} stories", label, f"{values[label]:.4f}", *cells(t, 1), vs])
+    rows.append([f"{n} stories", "nltk sentence_bleu (Texygen)", "", f"{nltk_time:.0f}" if nltk_time else "-",
+                 "- (one timing)", "1x"])
     return rows, note
 
 
@@ -213,31 +185,28 @@ def plot(points, path):
     ax.set_title("conv1d over time, forward + backward")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    from pystory.atomic import save_figure
     save_figure(fig, path, dpi=120)
     plt.close(fig)
     return path
 
 
 def main():
-    import subprocess
-    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.split("load average:")[-1].strip()
+    where = preamble(ARGS.keep_blas_env, note=False)      # (may re-execute this script without a forced BLAS kernel)
     conv_rows, points = bench_conv(ARGS.quick)
     sb_rows, note = bench_self_bleu(ARGS.quick)
-    lines = [f"Chapter 05 benchmark; {machine()}; {ARGS.threads} threads for c and PyTorch; "
-             f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; load average when it started: {load}",
-             "", "conv1d forward + backward, ms per call: median (min .. max) over "
-             f"{ARGS.rounds} interleaved rounds", "",
-             markdown_table(["B x T x Cin -> Cout", "impl", "ms", "GFLOP/s", "vs torch (CPU)"], conv_rows), "",
-             "Self-BLEU-4, texts in, one number out: seconds, median (min .. max)" + note, "",
-             markdown_table(["corpus", "impl", "Self-BLEU-4", "seconds", "vs nltk"], sb_rows)]
+    clock = "CPU seconds of this process, all threads (--cpu-time)" if ARGS.cpu_time else "wall time"
+    lines = [f"Chapter 05 benchmark; {ARGS.threads} threads for c and PyTorch; "
+             f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; {clock}", where,
+             "", f"conv1d forward + backward, ms per call: median and spread over {ARGS.repeat} interleaved rounds",
+             "", markdown_table(["B x T x Cin -> Cout", "impl", "ms", "spread", "GFLOP/s", "vs torch (CPU)"], conv_rows),
+             "", "Self-BLEU-4, texts in, one number out: seconds, median and spread" + note, "",
+             markdown_table(["corpus", "impl", "Self-BLEU-4", "seconds", "spread", "vs nltk"], sb_rows),
+             "", SPREAD_NOTE]
     text = "\n".join(lines)
     print(text)
     d = output_dir(HERE, ARGS.refresh_figures)
-    from pystory.atomic import write_text_atomic
-    write_text_atomic(os.path.join(d, "bench.md"), text + "\n")
-    png = plot(points, os.path.join(d, "bench.png"))
-    print(f"wrote {os.path.relpath(png, os.path.dirname(os.path.dirname(HERE)))} and bench.md")
+    write_text(os.path.join(d, "bench.md"), text + "\n")
+    plot(points, os.path.join(d, "bench.png"))
 
 
 if __name__ == "__main__":

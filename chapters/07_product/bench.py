@@ -8,10 +8,14 @@
 2. Decoding the shipped model, float32 against its int8 copy (greedy, KV
    cache, B = 1), tokens per second.
 3. One training step of LoRA (r = 8) against one of full fine-tuning.
-Every comparison is interleaved: each repeat times every implementation
-once, in turn, so a change in the machine's load hits them all alike; the
-tables give the median and the spread (10th-90th percentile) of the repeats
-and ratios of medians. The emulator is never timed. Tables and a plot go to
+Every comparison follows the method of every chapter's bench (issue 15,
+pystory/bench.py): each repeat times every implementation once, in turn,
+after a warm-up, so a change in the machine's load hits them all alike; the
+tables give the median, the spread (slowest - fastest) / median of the
+repeats with `!` past 20 %, and ratios of medians; the preamble names the
+machine, its load and NumPy's BLAS kernel (OPENBLAS_CORETYPE /
+OPENBLAS_L2_SIZE are unset for NumPy's rows unless --keep-blas-env). Decoding
+and fine-tuning take a third of --repeats (5 by default). The emulator is never timed. Tables and a plot go to
 build/figures/07_product/ (untracked), or to chapters/07_product/figures/ with --refresh-figures.
 """
 import argparse
@@ -23,11 +27,18 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="few repeats, for a smoke test")
     p.add_argument("--threads", type=int, default=1, help="CPU threads (OpenMP and OpenBLAS); default 1")
-    p.add_argument("--repeats", type=int, default=15, help="interleaved repeats of every timing; default 15")
-    # plain argparse: the options are read before NumPy (and pystory) load, see below
+    p.add_argument("--repeats", "--repeat", dest="repeats", type=int,
+                   help="interleaved repeats of every timing; default 15 (--quick: 3)")
+    # plain argparse, not pystory.bench.add_bench_args: the options are read before NumPy (and pystory) load
+    p.add_argument("--keep-blas-env", action="store_true",
+                   help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for NumPy's yardstick (default: unset them)")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="count CPU seconds of this process (all its threads) instead of wall time")
     p.add_argument("--refresh-figures", action="store_true",
                    help="write the committed tables and plot (default: build/figures/07_product/)")
     a = p.parse_args(argv)
+    if a.repeats is None:
+        a.repeats = 3 if a.quick else 15
     if a.threads < 1 or a.repeats < 1:
         p.error("--threads and --repeats must be at least 1")
     return a
@@ -38,8 +49,6 @@ os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)          # before NumPy and ou
 os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-import time  # noqa: E402
-
 import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -47,40 +56,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
 import pystory  # noqa: E402
-from pystory.bench import available, machine, markdown_table, output_dir, save_figure, sync, write_text  # noqa: E402
+from pystory.bench import (SPREAD_NOTE, available, cells, clock_of, interleaved, markdown_table,  # noqa: E402
+                           output_dir, preamble, save_figure, synced, write_text)
 
-
-def interleaved(fns, repeats, min_time=0.02):
-    """{name: array of seconds per call}: every repeat runs every fn once, in turn (each looped
-    until it lasts min_time, so short calls are not timer noise)."""
-    loops = {}
-    for name, (fn, be) in fns.items():
-        fn()
-        sync(be)
-        n = 1
-        while True:
-            t0 = time.perf_counter()
-            for _ in range(n):
-                fn()
-            sync(be)
-            if time.perf_counter() - t0 >= min_time or n >= 1 << 16:
-                break
-            n *= 2
-        loops[name] = n
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, (fn, be) in fns.items():
-            t0 = time.perf_counter()
-            for _ in range(loops[name]):
-                fn()
-            sync(be)
-            times[name].append((time.perf_counter() - t0) / loops[name])
-    return {k: np.array(v) for k, v in times.items()}
-
-
-def spread(t, unit=1e6):
-    lo, med, hi = np.percentile(t, [10, 50, 90]) * unit
-    return med, f"{med:.4g} ({lo:.3g}-{hi:.3g})"
+CLOCK = clock_of(ARGS)
 
 
 def out_path(name):
@@ -107,15 +86,15 @@ def bench_linear(repeats):
             b = be.asarray(np.zeros(OC, np.float32))
             wq, s = (be.asarray(a) for a in pystory.backend("numpy").quantize_int8(w))
             w = be.asarray(w)
-            t = interleaved({"float32": (lambda: be.linear_forward(x, w, b), be),
-                             "int8": (lambda: be.linear_forward_int8(x, wq, s, b), be)}, repeats)
-            mf, sf = spread(t["float32"])
-            mq, sq = spread(t["int8"])
-            rows.append([name, what, f"{N}x{C}x{OC}", sf, sq, f"{mf / mq:.2f}x"])
-            plot.append((f"{name}: {what}", mf / mq))
+            t = interleaved({"float32": synced(lambda: be.linear_forward(x, w, b), be),
+                             "int8": synced(lambda: be.linear_forward_int8(x, wq, s, b), be)}, repeats,
+                            min_time=0.02, clock=CLOCK)
+            f, q = t["float32"], t["int8"]
+            rows.append([name, what, f"{N}x{C}x{OC}", *cells(f, 1e6), *cells(q, 1e6), f"{f.median / q.median:.2f}x"])
+            plot.append((f"{name}: {what}", f.median / q.median))
     if "cuda" not in available(["cuda"]):
-        rows.append(["cuda", "every size", "-", "not yet measured (no GPU)", "not yet measured", "-"])
-    table = markdown_table(["backend", "product", "N x C x OC", "float32 us (p10-p90)", "int8 us (p10-p90)",
+        rows.append(["cuda", "every size", "-", "not yet measured (no GPU)", "-", "not yet measured", "-", "-"])
+    table = markdown_table(["backend", "product", "N x C x OC", "float32 us", "spread", "int8 us", "spread",
                             "int8 speed-up"], rows)
     return table, plot
 
@@ -130,16 +109,17 @@ def bench_decode(repeats, n_tokens=100):
         model, tok, ck = load_model(SHIPPED_MODEL, name)
         q8 = QuantizedGPT(ck.config, be, quantize_params(ck.params, ck.config))
         prompt = tok.encode("Once upon a time")
-        rates = {"float32": [], "int8": []}
-        for _ in range(max(3, repeats // 3)):
-            for label, m in (("float32", model), ("int8", q8)):
-                rates[label].append(decode_tokens_per_second(m, n_tokens, prompt)[0])
-        mf, sf = spread(np.array(rates["float32"]), 1)
-        mq, sq = spread(np.array(rates["int8"]), 1)
-        rows.append([name, sf, sq, f"{mq / mf:.2f}x"])
+
+        def per_token(m):           # self-timed: decode_tokens_per_second times the decode steps, not the prefill
+            return lambda: 1 / decode_tokens_per_second(m, n_tokens, prompt)[0]
+        t = interleaved({"float32": per_token(model), "int8": per_token(q8)}, max(1, repeats // 3), min_time=0,
+                        self_timed={"float32", "int8"})                          # seconds per token
+        f, q = t["float32"], t["int8"]
+        rows.append([name, f"{1 / f.median:.4g}", f.spread_text(), f"{1 / q.median:.4g}", q.spread_text(),
+                     f"{f.median / q.median:.2f}x"])
     if "cuda" not in available(["cuda"]):
-        rows.append(["cuda", "not yet measured (no GPU)", "not yet measured", "-"])
-    return markdown_table(["backend", "float32 tokens/s (p10-p90)", "int8 tokens/s (p10-p90)", "int8 / float32"], rows)
+        rows.append(["cuda", "not yet measured (no GPU)", "-", "not yet measured", "-", "-"])
+    return markdown_table(["backend", "float32 tokens/s", "spread", "int8 tokens/s", "spread", "int8 / float32"], rows)
 
 
 def bench_finetune(repeats):
@@ -168,21 +148,24 @@ def bench_finetune(repeats):
                 be.clip_grad_norm(model.grads, 1.0)
                 model.update(1e-4, 1)
             return run
-        t = interleaved({"full": (step(full), be), "lora": (step(lora), be)}, max(3, repeats // 3), min_time=0)
-        mf, sf = spread(t["full"], 1e3)
-        ml, sl = spread(t["lora"], 1e3)
-        rows.append([name, f"{full.num_params:,}", sf, f"{lora.num_trainable:,}", sl, f"{mf / ml:.2f}x"])
+        t = interleaved({"full": synced(step(full), be), "lora": synced(step(lora), be)}, max(1, repeats // 3),
+                        min_time=0, clock=CLOCK)
+        f, lo = t["full"], t["lora"]
+        rows.append([name, f"{full.num_params:,}", *cells(f), f"{lora.num_trainable:,}", *cells(lo),
+                     f"{f.median / lo.median:.2f}x"])
     if "cuda" not in available(["cuda"]):
-        rows.append(["cuda", "-", "not yet measured (no GPU)", "-", "not yet measured", "-"])
-    return markdown_table(["backend", "full: trainable", f"full: ms / step (B {B}, T {T})", "LoRA r=8: trainable",
-                           "LoRA: ms / step", "LoRA speed-up"], rows)
+        rows.append(["cuda", "-", "not yet measured (no GPU)", "-", "-", "not yet measured", "-", "-"])
+    return markdown_table(["backend", "full: trainable", f"full: ms / step (B {B}, T {T})", "spread",
+                           "LoRA r=8: trainable", "LoRA: ms / step", "spread", "LoRA speed-up"], rows)
 
 
 def main():
     from pystory.c.int8 import simd_path
-    repeats = 3 if ARGS.quick else ARGS.repeats
-    where = (f"{machine()}; {ARGS.threads} thread(s); int8 dot product: {simd_path()}; "
-             f"load average at start {os.getloadavg()[0]:.1f}")
+    repeats = ARGS.repeats
+    where = preamble(ARGS.keep_blas_env, note=False)      # (may re-execute this script without a forced BLAS kernel)
+    where += (f"\n{ARGS.threads} thread(s); int8 dot product: {simd_path()}; "
+              + ("CPU seconds of this process (--cpu-time)" if ARGS.cpu_time else "wall time")
+              + "; decoding: wall time of the decode steps")
     print(where, flush=True)
     linear, plot = bench_linear(repeats)
     print("\n## linear: float32 against int8\n\n" + linear, flush=True)
@@ -190,9 +173,10 @@ def main():
     print("\n## decoding the shipped model (greedy, KV cache, B = 1)\n\n" + decode, flush=True)
     finetune = bench_finetune(repeats)
     print("\n## one fine-tuning step\n\n" + finetune, flush=True)
-    text = (f"`python chapters/07_product/bench.py --threads {ARGS.threads}`: {where}; load average at the end "
-            f"{os.getloadavg()[0]:.1f}.\n\n### linear\n\n{linear}\n\n### decoding\n\n{decode}\n\n"
-            f"### fine-tuning step\n\n{finetune}\n")
+    print("\n" + SPREAD_NOTE)
+    text = (f"`python chapters/07_product/bench.py --threads {ARGS.threads}`, {repeats} repeats:\n\n{where}\n"
+            f"load average at the end {os.getloadavg()[0]:.1f}\n\n### linear\n\n{linear}\n\n"
+            f"### decoding\n\n{decode}\n\n### fine-tuning step\n\n{finetune}\n\n{SPREAD_NOTE}\n")
     write_text(out_path("bench.md"), text)
     import matplotlib
     matplotlib.use("Agg")

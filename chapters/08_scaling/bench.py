@@ -8,7 +8,7 @@
    batch on 1 process (all cores to OpenMP), 1 process with 1 thread, and 2
    processes with 1 thread each (mpiexec -n 2), plus the time each step spends
    communicating (and, of that, waiting at check-ins for the slower rank).
-   The runs alternate (1, 2, 1, 2, ...): median and spread over --repeat.
+   The launches alternate (1, 2, 1, 2, ...): median and spread over --repeat.
 2. One all-reduce of the gradient buffer on 2 ranks, three ways, interleaved in
    one run: ours (all-to-all + sum_ranks in rank order + all-gather), MPI's own
    Allreduce, and the ring of pystory/dist/ring.py (Python, Sendrecv); beside
@@ -16,6 +16,16 @@
    time of an empty message, beta: seconds per byte).
 3. NCCL (GPUs): "not yet measured" unless run on a machine with GPUs
    (mpiexec -n N ... --worker ... --comm nccl; with one GPU, one rank).
+
+Method (issue 15, pystory/bench.py, as every chapter's bench): the setups
+take turns after a warm-up, at least 5 repeats by default; the tables give the
+median and the spread, (slowest - fastest) / median, with `!` past 20 %, and
+the preamble names the machine, its load and NumPy's BLAS kernel. What this
+bench times runs in other processes, so each call reports its own seconds
+(`self_timed`): a launch the median of its timed steps (the process start is
+not counted; its first step is its warm-up), an all-reduce the seconds of the
+slower rank. There is no NumPy yardstick here (every row runs our C code), so
+the machine's OPENBLAS_* settings stay.
 
 Needs MPI (`make setup` installs mpi4py and the MPICH wheel); without it the
 benchmark says so and writes nothing.
@@ -34,7 +44,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
-from pystory.bench import add_output_args, figure_path, machine, markdown_table, save_figure, write_text  # noqa: E402
+from pystory.bench import (MIN_REPEAT, SPREAD_NOTE, Timing, add_output_args, cells, figure_path,  # noqa: E402
+                           interleaved, markdown_table, preamble, save_figure, write_text)
 from pystory.dist.ring_check import mpiexec  # noqa: E402
 
 CONFIGS = {       # name: (GPTConfig fields, global batch B)
@@ -124,12 +135,9 @@ def worker_allreduce(P, repeat):
 
     methods = {"ours: all-to-all + sum_ranks + all-gather": ours, "MPI Allreduce (library)": library,
                "ring of pystory/dist/ring.py": ring}
-    for f in methods.values():                           # warm-up
-        f()
-    times = {k: [] for k in methods}
-    for _ in range(repeat):                              # interleaved
-        for k, f in methods.items():
-            times[k].append(comm.c.allreduce(f(), op=MPI.MAX))
+    # every rank runs the same interleaved calls in the same order; a sample is the slower rank's seconds
+    slower = {k: (lambda f=f: comm.c.allreduce(f(), op=MPI.MAX)) for k, f in methods.items()}
+    times = {k: t.samples for k, t in interleaved(slower, repeat, min_time=0, self_timed=set(slower)).items()}
     # ping-pong between ranks 0 and 1: alpha from 1 float, beta from 4M floats. The empty message
     # takes microseconds, so it gets many repeats: its median then ignores the few that a busy
     # machine's scheduler delays by a whole time slice (milliseconds).
@@ -168,14 +176,12 @@ def launch(ranks, threads, *worker_args):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def spread(xs):
-    return f"{statistics.median(xs):,.0f} ({min(xs):,.0f}-{max(xs):,.0f})"
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="the tiny model and small buffers, for a look")
-    ap.add_argument("--repeat", type=int, default=3, help="launches per setup (alternating), and all-reduces")
+    ap.add_argument("--repeat", type=int, default=MIN_REPEAT,
+                    help="launches per setup (alternating), and all-reduces (at least 5 of these); "
+                         "fewer than 5: a smoke test")
     ap.add_argument("--steps", type=int, default=4, help="timed training steps per launch (after one warm-up)")
     ap.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["small", "story", "4m"],
                     help="the model sizes to train (--quick: tiny)")
@@ -192,9 +198,8 @@ def main(argv=None):
         print("bench: MPI is not installed (`make setup` installs mpi4py and mpich): nothing measured")
         return 0
     cores = os.cpu_count() or 1
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    head = f"{machine()}; load average {load:.2f} at the start (other work shares these {cores} cores)"
-    print(head)
+    head = preamble(keep_blas_env=True, note=False)       # no NumPy yardstick here: see the top
+    print(head, flush=True)
     configs = ["tiny"] if args.quick else args.configs
 
     # 1. training, 1 vs 2 processes, alternating launches
@@ -203,26 +208,33 @@ def main(argv=None):
     rows, rates = [], {}
     for config in configs:
         results = {s[0]: [] for s in setups}
-        for _ in range(args.repeat):
-            for name, ranks, threads, mode in setups:
-                results[name].append(launch(ranks, threads, "train", config, str(args.steps), mode))
+
+        def launcher(name, ranks, threads, mode):
+            def run():          # self-timed: the median seconds of the launch's timed steps
+                res = launch(ranks, threads, "train", config, str(args.steps), mode)
+                results[name].append(res)
+                return statistics.median(res["step"])
+            return run
+        fns = {name: launcher(name, *rest) for name, *rest in setups}
+        # warmup=0: each launch warms itself up (its first step is not timed), and a launch costs seconds
+        steps = interleaved(fns, args.repeat, warmup=0, min_time=0, self_timed=set(fns))
         base = None
         for name, ranks, threads, mode in setups:
-            res = results[name]
-            tok_s = [r["tokens"] / statistics.median(r["step"]) for r in res]
-            comm = [statistics.median([max(r["comm"]) for r in res]) * 1000]
-            wait = [statistics.median([max(r["wait"]) for r in res]) * 1000]
-            step_ms = statistics.median([statistics.median(r["step"]) for r in res]) * 1000
-            base = base or statistics.median(tok_s)
-            rates[f"{config}: {name}"] = statistics.median(tok_s)
+            res, t = results[name], steps[name]
+            tok_s = res[0]["tokens"] / t.median
+            comm = statistics.median([max(r["comm"]) for r in res]) * 1000
+            wait = statistics.median([max(r["wait"]) for r in res]) * 1000
+            base = base or tok_s
+            rates[f"{config}: {name}"] = tok_s
             mem = res[0]["memory"][0] / 2**20
             rows.append([f"{config} ({res[0]['params']:,} params, {res[0]['tokens']:,} tok/step)", name,
-                         spread(tok_s), f"{statistics.median(tok_s) / base:.2f}x", f"{step_ms:,.0f}",
-                         f"{comm[0]:,.1f}" if ranks > 1 else "-", f"{wait[0]:,.1f}" if ranks > 1 else "-",
+                         f"{tok_s:,.0f}", t.spread_text(), f"{tok_s / base:.2f}x", f"{t.median * 1000:,.0f}",
+                         f"{comm:,.1f}" if ranks > 1 else "-", f"{wait:,.1f}" if ranks > 1 else "-",
                          f"{mem:.1f}"])
-            print(f"  {config} {name}: {spread(tok_s)} tok/s, step {step_ms:.0f} ms", flush=True)
-        rows.append([config, "NCCL, GPUs", "not yet measured (no GPU)", "-", "-", "-", "-", "-"])
-    train_table = markdown_table(["model", "setup", "tokens/s median (min-max)", "vs 1 process", "step ms",
+            print(f"  {config} {name}: {tok_s:,.0f} tok/s ({t.spread_text()}), step {t.median * 1000:.0f} ms",
+                  flush=True)
+        rows.append([config, "NCCL, GPUs", "not yet measured (no GPU)", "-", "-", "-", "-", "-", "-"])
+    train_table = markdown_table(["model", "setup", "tokens/s (median)", "spread", "vs 1 process", "step ms",
                                   "comm ms/step", "of it waiting", "train state MiB/rank"], rows)
 
     # 2. one all-reduce of the gradient buffer, three ways, on 2 ranks
@@ -234,17 +246,17 @@ def main(argv=None):
         a, b = res["alpha"], res["beta"]
         model = 2 * (res["R"] - 1) * a + 2 * (res["R"] - 1) / res["R"] * 4 * P * b
         for name, ts in res["times"].items():
-            ms = [t * 1000 for t in ts]
-            ar_rows.append([f"{P:,} floats ({4 * P / 2**20:.1f} MiB)", name,
-                            f"{statistics.median(ms):.2f} ({min(ms):.2f}-{max(ms):.2f})",
-                            f"{2 * (res['R'] - 1) / res['R'] * 4 * P / (statistics.median(ts)) / 1e9:.2f}"])
-            ar_plot.setdefault(name, []).append(statistics.median(ms))
+            t = Timing(ts)                          # the samples the ranks collected (worker_allreduce)
+            ar_rows.append([f"{P:,} floats ({4 * P / 2**20:.1f} MiB)", name, *cells(t),
+                            f"{2 * (res['R'] - 1) / res['R'] * 4 * P / t.median / 1e9:.2f}"])
+            ar_plot.setdefault(name, []).append(t.median * 1000)
         ar_rows.append([f"{P:,} floats", "alpha-beta model, ring (2(R-1) alpha + 2(R-1)/R n beta)",
-                        f"{model * 1000:.2f}", f"alpha {a * 1e6:.1f} us, 1/beta {1 / b / 1e9:.2f} GB/s"])
-    ar_table = markdown_table(["buffer", "all-reduce on 2 ranks", "ms median (min-max)", "bus GB/s"], ar_rows)
+                        f"{model * 1000:.2f}", "- (a model)", f"alpha {a * 1e6:.1f} us, 1/beta {1 / b / 1e9:.2f} GB/s"])
+    ar_table = markdown_table(["buffer", "all-reduce on 2 ranks", "ms (median)", "spread", "bus GB/s"], ar_rows)
 
-    text = (f"{head}\n\n## Training, same global batch\n\n{train_table}\n\n"
-            f"## One all-reduce of the gradient buffer\n\n{ar_table}\n")
+    text = (f"{head}\nother work shares these {cores} cores; {args.repeat} repeats\n\n"
+            f"## Training, same global batch\n\n{train_table}\n\n"
+            f"## One all-reduce of the gradient buffer\n\n{ar_table}\n\n{SPREAD_NOTE}\n")
     print()
     print(text)
     write_text(figure_path(HERE, "bench.md", args.refresh_figures), text)

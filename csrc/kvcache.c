@@ -10,11 +10,13 @@
 // buffer, and every key and value is read exactly once.
 //
 // Below it, block_decode: a whole transformer block for the new token, built
-// from the C ops of this chapter (see its comment).
+// from the C ops of this chapter (see its comment), and block_decode_int8, the
+// same block with chapter 07's int8 products (csrc/int8.c).
 #include <math.h>
 #include <string.h>
 
 #include "gelu.h"
+#include "int8.h"
 #include "kvcache.h"
 #include "layernorm.h"
 #include "linear.h"
@@ -79,6 +81,19 @@ long block_decode_scratch_size(int B, int C) {
     return (long)B * (16L * C + 2);
 }
 
+// qkv (B, 3C) = q | k | v of the new position: q to its own (B, C) buffer, k and v
+// to row t of each sequence's cache.
+static void cache_new_position(float* restrict q, float* restrict k_cache, float* restrict v_cache,
+                               const float* restrict qkv, int B, int T_max, int C, int t) {
+    for (int b = 0; b < B; b++) {
+        const float* row = qkv + (long)b * 3 * C;                   // q | k | v
+        long at = ((long)b * T_max + t) * C;                        // row t of sequence b's cache
+        memcpy(q + (long)b * C, row, sizeof(float) * C);
+        memcpy(k_cache + at, row + C, sizeof(float) * C);
+        memcpy(v_cache + at, row + 2 * C, sizeof(float) * C);
+    }
+}
+
 void block_decode(float* restrict out, float* restrict k_cache, float* restrict v_cache,
                   float* restrict scratch, const float* restrict x,
                   const float* ln1w, const float* ln1b, const float* qkvw, const float* qkvb,
@@ -100,13 +115,7 @@ void block_decode(float* restrict out, float* restrict k_cache, float* restrict 
     // attention half: x2 = x + attproj(attention(ln1(x)))
     layernorm_forward(h, mean, rstd, x, ln1w, ln1b, 1e-5f, B, C);
     linear_forward(qkv, h, qkvw, qkvb, B, C, 3 * C);
-    for (int b = 0; b < B; b++) {
-        const float* row = qkv + (long)b * 3 * C;                   // q | k | v
-        long at = ((long)b * T_max + t) * C;                        // row t of sequence b's cache
-        memcpy(q + (long)b * C, row, sizeof(float) * C);
-        memcpy(k_cache + at, row + C, sizeof(float) * C);
-        memcpy(v_cache + at, row + 2 * C, sizeof(float) * C);
-    }
+    cache_new_position(q, k_cache, v_cache, qkv, B, T_max, C, t);
     attention_decode(atty, q, k_cache, v_cache, B, T_max, C, NH, t + 1);   // positions 0 .. t
     linear_forward(proj, atty, attprojw, attprojb, B, C, C);
     residual_forward(x2, x, proj, (int)BC);
@@ -116,5 +125,48 @@ void block_decode(float* restrict out, float* restrict k_cache, float* restrict 
     linear_forward(fch, h, fcw, fcb, B, C, 4 * C);
     gelu_forward(fcg, fch, (int)(4 * BC));
     linear_forward(proj, fcg, fcprojw, fcprojb, B, 4 * C, C);
+    residual_forward(out, x2, proj, (int)BC);
+}
+
+// block_decode_int8: the same block, line for line, with the four products in int8
+// (linear_forward_int8: x quantized row by row, int32 sums, one scale per row of x and
+// of w). This is QuantizedGPT.decode_step's loop body in one call. Its intermediates
+// are block_decode's, in the same caller-owned scratch (block_decode_scratch_size);
+// linear_forward_int8 quantizes its input into N * (C + 4) bytes of its own, as it
+// does when Python calls it.
+void block_decode_int8(float* restrict out, float* restrict k_cache, float* restrict v_cache,
+                       float* restrict scratch, const float* restrict x,
+                       const float* ln1w, const float* ln1b,
+                       const int8_t* qkvwq, const float* qkvwscale, const float* qkvb,
+                       const int8_t* attprojwq, const float* attprojwscale, const float* attprojb,
+                       const float* ln2w, const float* ln2b,
+                       const int8_t* fcwq, const float* fcwscale, const float* fcb,
+                       const int8_t* fcprojwq, const float* fcprojwscale, const float* fcprojb,
+                       int B, int T_max, int C, int NH, int t) {
+    long BC = (long)B * C;
+    float* h = scratch;
+    float* mean = h + BC;
+    float* rstd = mean + B;
+    float* qkv = rstd + B;
+    float* q = qkv + 3 * BC;
+    float* atty = q + BC;
+    float* proj = atty + BC;
+    float* x2 = proj + BC;
+    float* fch = x2 + BC;
+    float* fcg = fch + 4 * BC;
+
+    // attention half: x2 = x + attproj(attention(ln1(x)))
+    layernorm_forward(h, mean, rstd, x, ln1w, ln1b, 1e-5f, B, C);
+    linear_forward_int8(qkv, h, qkvwq, qkvwscale, qkvb, B, C, 3 * C);
+    cache_new_position(q, k_cache, v_cache, qkv, B, T_max, C, t);
+    attention_decode(atty, q, k_cache, v_cache, B, T_max, C, NH, t + 1);   // positions 0 .. t
+    linear_forward_int8(proj, atty, attprojwq, attprojwscale, attprojb, B, C, C);
+    residual_forward(x2, x, proj, (int)BC);
+
+    // MLP half: out = x2 + fcproj(gelu(fc(ln2(x2))))
+    layernorm_forward(h, mean, rstd, x2, ln2w, ln2b, 1e-5f, B, C);
+    linear_forward_int8(fch, h, fcwq, fcwscale, fcb, B, C, 4 * C);
+    gelu_forward(fcg, fch, (int)(4 * BC));
+    linear_forward_int8(proj, fcg, fcprojwq, fcprojwscale, fcprojb, B, 4 * C, C);
     residual_forward(out, x2, proj, (int)BC);
 }

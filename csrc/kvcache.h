@@ -1,5 +1,6 @@
 #ifndef PYSTORY_KVCACHE_H
 #define PYSTORY_KVCACHE_H
+#include <stdint.h>
 
 void attention_decode(float* out, const float* q, const float* k_cache, const float* v_cache,
                       int B, int T_max, int C, int NH, int t);
@@ -13,5 +14,16 @@ void block_decode(float* out, float* k_cache, float* v_cache, float* scratch, co
                   const float* attprojw, const float* attprojb, const float* ln2w, const float* ln2b,
                   const float* fcw, const float* fcb, const float* fcprojw, const float* fcprojb,
                   int B, int T_max, int C, int NH, int t);
+
+// The same block with int8 weights (chapter 07): each matrix as int8 weights (OC, C) and per-row
+// scales (OC,), the products by linear_forward_int8; scratch as for block_decode.
+void block_decode_int8(float* out, float* k_cache, float* v_cache, float* scratch, const float* x,
+                       const float* ln1w, const float* ln1b,
+                       const int8_t* qkvwq, const float* qkvwscale, const float* qkvb,
+                       const int8_t* attprojwq, const float* attprojwscale, const float* attprojb,
+                       const float* ln2w, const float* ln2b,
+                       const int8_t* fcwq, const float* fcwscale, const float* fcb,
+                       const int8_t* fcprojwq, const float* fcprojwscale, const float* fcprojb,
+                       int B, int T_max, int C, int NH, int t);
 
 #endif

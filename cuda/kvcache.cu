@@ -72,5 +72,6 @@ attention_decode_kernel(float* __restrict__ out, const float* __restrict__ q,
 // block_decode (a whole transformer block for one new position) has no kernel
 // here: pystory/gpu/kvcache.py launches the kernels of layernorm.cu, linear.cu,
 // this file, gelu.cu and residual.cu one after the other, as csrc/kvcache.c
-// calls the C functions. What the op saves, the per-op Python work around each
+// calls the C functions. block_decode_int8 (chapter 07) is the same, with
+// int8.cu's quantize and __dp4a product kernels in place of linear.cu's. What the op saves, the per-op Python work around each
 // call, matters on the CPU backends; on a GPU a fused kernel would be the next step.

@@ -88,7 +88,8 @@ PARAM_NAMES = MATRICES + ("ln1w", "ln1b", "qkvb", "attprojb", "ln2w", "ln2b", "f
 # The bias of each layer matrix (the output layer, wte, has none).
 BIASES = {"qkvw": "qkvb", "attprojw": "attprojb", "fcw": "fcb", "fcprojw": "fcprojb"}
 
-# One layer's tensors in the order its block uses them: block_decode's weight arguments.
+# One layer's tensors in the order its block uses them: block_decode's weight arguments
+# (block_decode_int8 takes each matrix as two: int8 weights and their scales).
 BLOCK_WEIGHTS = ("ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
                  "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb")
 
@@ -338,6 +339,15 @@ class GPT:
         """Layer l's tensors in the order block_decode takes them (views into self.params)."""
         return tuple(self.p[name][l] for name in BLOCK_WEIGHTS)
 
+    def decode_block(self, l):
+        """Block l of decode_step as ONE op: (op, layer l's weights for it), or None to run the
+        block op by op (block_decode_ops). GPT's own products: be.block_decode. A model that
+        replaces self.linear gets None (LoRA, chapter 07) unless it says here which op computes
+        its block (QuantizedGPT: be.block_decode_int8)."""
+        if getattr(self.linear, "__func__", None) is not GPT.linear:
+            return None
+        return self.be.block_decode, self.layer_weights(l)
+
     def decode_step(self, ids, kv, embeddings=None):
         """ids: (B,) int32, the token at position kv.n -> logits (B, V), using and extending kv.
 
@@ -346,10 +356,11 @@ class GPT:
         work per token instead of O(T^2 C) for a full forward. With ids=None and
         `embeddings` (B, 1, C), that input vector (position included) instead.
 
-        Each block is block_decode_ops, eleven op calls; when the products are
-        GPT's own (self.linear not replaced, as chapter 07's int8 and LoRA
-        models do), the same block runs as ONE op, be.block_decode: per token
-        that saves ten trips per layer through Python and the op checker.
+        Each block is block_decode_ops, eleven op calls; when the model has an
+        op for its whole block (decode_block: be.block_decode for GPT's own
+        products, be.block_decode_int8 for chapter 07's int8 model), the same
+        block runs as ONE op: per token that saves ten trips per layer through
+        Python and the op checker. LoRA's products have no such op.
         """
         be, cfg, p = self.be, self.cfg, self.p
         C, NH, t = cfg.n_embd, cfg.n_head, kv.n
@@ -364,11 +375,12 @@ class GPT:
                 raise ValueError(f"GPT.decode_step: embeddings must have shape (B, 1, C) = ({B}, 1, {C}), "
                                  f"got {tuple(embeddings.shape)}")
             x = embeddings.reshape(B, C)
-        one_op = getattr(self.linear, "__func__", None) is GPT.linear
         for l in range(cfg.n_layer):
-            if one_op:      # GPT's own products: the block in one call (one C call on c)
-                x = be.block_decode(x, *self.layer_weights(l), kv.k[l], kv.v[l], NH, t)
-            else:           # int8 or LoRA products (chapter 07): the block op by op, through self.linear
+            block = self.decode_block(l)
+            if block is not None:       # the block in one call (one C call on c)
+                op, weights = block
+                x = op(x, *weights, kv.k[l], kv.v[l], NH, t)
+            else:                       # e.g. LoRA's products (chapter 07): op by op, through self.linear
                 x = self.block_decode_ops(x, l, kv, t)
         kv.n = t + 1
         h, _, _ = be.layernorm_forward(x, p["lnfw"], p["lnfb"])

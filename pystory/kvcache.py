@@ -35,17 +35,32 @@ the other. Why an op of its own: generating a token costs ~11 op calls per
 layer, each through Python and the op checker, and for a small model at B = 1
 that overhead is as large as the arithmetic. As one op, C runs the block as
 plain function calls (csrc/kvcache.c), like llama2.c's run.c.
+
+The same block with chapter 07's int8 weights (pystory/int8.py, pystory/quantize.py):
+
+block_decode_int8(x, ln1w, ln1b, qkvwq, qkvwscale, qkvb, attprojwq, attprojwscale, attprojb,
+                  ln2w, ln2b, fcwq, fcwscale, fcb, fcprojwq, fcprojwscale, fcprojb,
+                  k_cache, v_cache, n_head, t) -> out
+    block_decode's arguments, in its order, with each of the four matrices given as
+    linear_forward_int8 takes it: int8 weights wq (OC, C) in [-127, 127] and their
+    per-row scales (OC,) -- QuantizedGPT's wq[name][l] and wscale[name][l].
+
+It is QuantizedGPT's block_decode_ops: the four products are linear_forward_int8.
+An op of its own for the same reason as block_decode, and more so: an int8 product
+of one row is a few microseconds of C, so the Python around each call is most of
+what an int8 token costs.
 """
 import numpy as np
 
 from pystory.attention import heads_divide_channels
-from pystory.declare import array, declare, float32, integer
+from pystory.declare import array, declare, float32, int8, integer
 from pystory.gelu import gelu_forward
+from pystory.int8 import linear_forward_int8
 from pystory.layernorm import layernorm_forward, rows_are_not_empty
 from pystory.linear import linear_forward
 from pystory.residual import residual_forward
 
-__all__ = ["attention_decode", "block_decode"]
+__all__ = ["attention_decode", "block_decode", "block_decode_int8"]
 
 
 @declare(q=array(float32, "(B, C)"), k_cache=array(float32, "(B, T_max, C)"),
@@ -88,3 +103,33 @@ def block_decode(x, ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b, fcw,
     h, _, _ = layernorm_forward(x, ln2w, ln2b)
     f = gelu_forward(linear_forward(h, fcw, fcb))                        # (B, 4C)
     return residual_forward(x, linear_forward(f, fcprojw, fcprojb))      # (B, C)
+
+
+@declare(x=array(float32, "(B, C)"),
+         ln1w=array(float32, "(C,)"), ln1b=array(float32, "(C,)"),
+         qkvwq=array(int8, "(3C, C) in [-127, 127]"), qkvwscale=array(float32, "(3C,)"),
+         qkvb=array(float32, "(3C,)"),
+         attprojwq=array(int8, "(C, C) in [-127, 127]"), attprojwscale=array(float32, "(C,)"),
+         attprojb=array(float32, "(C,)"),
+         ln2w=array(float32, "(C,)"), ln2b=array(float32, "(C,)"),
+         fcwq=array(int8, "(4C, C) in [-127, 127]"), fcwscale=array(float32, "(4C,)"),
+         fcb=array(float32, "(4C,)"),
+         fcprojwq=array(int8, "(C, 4C) in [-127, 127]"), fcprojwscale=array(float32, "(C,)"),
+         fcprojb=array(float32, "(C,)"),
+         k_cache=array(float32, "(B, T_max, C)"), v_cache=array(float32, "(B, T_max, C)"),
+         n_head=integer("[1, 2^31)"), t=integer("[0, T_max)"),
+         writes=("k_cache", "v_cache"), distinct=("k_cache", "v_cache", "x"),
+         checks=[heads_divide_channels, rows_are_not_empty], example=dict(C=8, n_head=2), returns="out (B, C)")
+def block_decode_int8(x, ln1w, ln1b, qkvwq, qkvwscale, qkvb, attprojwq, attprojwscale, attprojb, ln2w, ln2b,
+                      fcwq, fcwscale, fcb, fcprojwq, fcprojwscale, fcprojb, k_cache, v_cache, n_head, t):
+    # block_decode with int8 products: x (B, C) at position t -> x (B, C); writes k_cache[:, t], v_cache[:, t]
+    C = x.shape[1]
+    h, _, _ = layernorm_forward(x, ln1w, ln1b)                                     # (B, C)
+    qkv = linear_forward_int8(h, qkvwq, qkvwscale, qkvb)                            # (B, 3C): q | k | v
+    k_cache[:, t] = qkv[:, C:2 * C]
+    v_cache[:, t] = qkv[:, 2 * C:]
+    a = attention_decode(qkv[:, :C], k_cache, v_cache, n_head, t + 1)               # (B, C), over 0 .. t
+    x = residual_forward(x, linear_forward_int8(a, attprojwq, attprojwscale, attprojb))
+    h, _, _ = layernorm_forward(x, ln2w, ln2b)
+    f = gelu_forward(linear_forward_int8(h, fcwq, fcwscale, fcb))                   # (B, 4C)
+    return residual_forward(x, linear_forward_int8(f, fcprojwq, fcprojwscale, fcprojb))

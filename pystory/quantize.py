@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from pystory.gpt import BIASES, GPT, MATRICES, param_shapes
+from pystory.gpt import BIASES, BLOCK_WEIGHTS, GPT, MATRICES, param_shapes
 
 __all__ = ["q8_sections", "quantize_params", "dequantize_params", "QuantizedGPT", "save_quantized",
            "quantize_groups", "GroupQuantizedGPT", "main"]
@@ -127,6 +127,21 @@ class QuantizedGPT(GPT):
         scale = self.wscale[name] if l is None else self.wscale[name][l]
         b = None if l is None else self.p[BIASES[name]][l]
         return self.be.linear_forward_int8(x, wq, scale, b)
+
+    def layer_weights_int8(self, l):
+        """Layer l's tensors in the order block_decode_int8 takes them: block_decode's, with each
+        matrix as its int8 weights and their scales (views)."""
+        out = []
+        for name in BLOCK_WEIGHTS:
+            out += [self.wq[name][l], self.wscale[name][l]] if name in BIASES else [self.p[name][l]]
+        return tuple(out)
+
+    def decode_block(self, l):
+        """decode_step's block l as one op, be.block_decode_int8, while the products are this
+        class's own (a subclass that replaces linear again goes op by op)."""
+        if getattr(self.linear, "__func__", None) is not QuantizedGPT.linear:
+            return None
+        return self.be.block_decode_int8, self.layer_weights_int8(l)
 
     def linear_backward(self, dout, x, name, l=None):
         raise RuntimeError("QuantizedGPT: an int8 model is for inference; train or fine-tune the float model "

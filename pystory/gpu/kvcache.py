@@ -2,6 +2,7 @@
 import numpy as np
 
 from pystory.gpu.gelu import gelu_forward
+from pystory.gpu.int8 import linear_forward_int8
 from pystory.gpu.layernorm import layernorm_forward
 from pystory.gpu.linear import linear_forward
 from pystory.gpu.residual import residual_forward
@@ -23,14 +24,18 @@ def attention_decode(dev, q, k_cache, v_cache, n_head, t, B, T_max, C):
     return out
 
 
+def _check_scores_fit(op, t):
+    if 4 * (t + 1) > SHARED_LIMIT:   # attention_decode's limit, said in the block op's name
+        raise ValueError(f"{op}: t={t} needs {4 * (t + 1)} bytes of shared memory for the scores "
+                         f"(at most {SHARED_LIMIT}); t must be < {SHARED_LIMIT // 4}")
+
+
 def block_decode(dev, x, ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b, fcw, fcb, fcprojw, fcprojb,
                  k_cache, v_cache, n_head, t, B, T_max, C):
     # x: (B, C) -> out: (B, C); writes k_cache[:, t], v_cache[:, t].
     # The block as the existing kernels' launches, in the order of the NumPy reference
     # (no kernel of its own: see the end of cuda/kvcache.cu).
-    if 4 * (t + 1) > SHARED_LIMIT:   # attention_decode's limit, said in this op's name
-        raise ValueError(f"block_decode: t={t} needs {4 * (t + 1)} bytes of shared memory for the scores "
-                         f"(at most {SHARED_LIMIT}); t must be < {SHARED_LIMIT // 4}")
+    _check_scores_fit("block_decode", t)
     h, _, _ = layernorm_forward(dev, x, ln1w, ln1b, 1e-5, C)
     qkv = linear_forward(dev, h, qkvw, qkvb, "regblock", C, 3 * C)                      # (B, 3C)
     k_cache[:, t] = qkv[:, C:2 * C]
@@ -41,3 +46,21 @@ def block_decode(dev, x, ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b,
     h, _, _ = layernorm_forward(dev, x, ln2w, ln2b, 1e-5, C)
     f = gelu_forward(dev, linear_forward(dev, h, fcw, fcb, "regblock", C, 4 * C))       # (B, 4C)
     return residual_forward(dev, x, linear_forward(dev, f, fcprojw, fcprojb, "regblock", 4 * C, C))
+
+
+def block_decode_int8(dev, x, ln1w, ln1b, qkvwq, qkvwscale, qkvb, attprojwq, attprojwscale, attprojb, ln2w, ln2b,
+                      fcwq, fcwscale, fcb, fcprojwq, fcprojwscale, fcprojb, k_cache, v_cache, n_head, t,
+                      B, T_max, C):
+    # block_decode with int8 products: the same launches, cuda/int8.cu's (quantize, then __dp4a)
+    # in place of linear.cu's
+    _check_scores_fit("block_decode_int8", t)
+    h, _, _ = layernorm_forward(dev, x, ln1w, ln1b, 1e-5, C)
+    qkv = linear_forward_int8(dev, h, qkvwq, qkvwscale, qkvb, "dp4a", C, 3 * C)                 # (B, 3C)
+    k_cache[:, t] = qkv[:, C:2 * C]
+    v_cache[:, t] = qkv[:, 2 * C:]
+    q = dev.xp.ascontiguousarray(qkv[:, :C])                                                    # (B, C)
+    a = attention_decode(dev, q, k_cache, v_cache, n_head, t + 1, B, T_max, C)
+    x = residual_forward(dev, x, linear_forward_int8(dev, a, attprojwq, attprojwscale, attprojb, "dp4a", C, C))
+    h, _, _ = layernorm_forward(dev, x, ln2w, ln2b, 1e-5, C)
+    f = gelu_forward(dev, linear_forward_int8(dev, h, fcwq, fcwscale, fcb, "dp4a", C, 4 * C))   # (B, 4C)
+    return residual_forward(dev, x, linear_forward_int8(dev, f, fcprojwq, fcprojwscale, fcprojb, "dp4a", 4 * C, C))

@@ -1,12 +1,13 @@
 """Chapter 06: block_decode — one transformer block for one new position, as one op — agrees with
-the ops it is made of on every backend, and GPT.decode_step uses it without changing what it computes."""
+the ops it is made of on every backend, and GPT.decode_step uses it without changing what it computes.
+Chapter 07: block_decode_int8, the same block with int8 products, and QuantizedGPT.decode_step with it."""
 import numpy as np
 import pytest
 
 import pystory
 from pystory.gpt import BLOCK_WEIGHTS, GPT, GPTConfig
 from pystory.lora import LoRAGPT
-from pystory.quantize import QuantizedGPT, quantize_params
+from pystory.quantize import GroupQuantizedGPT, QuantizedGPT, quantize_params
 from pystory.testing import assert_agree
 
 ref = pystory.backend("numpy")
@@ -117,14 +118,17 @@ def test_block_decode_is_the_block_of_gpt_decode_step_op_by_op(rng):
 
 # --- GPT.decode_step with the op ----------------------------------------------------------------
 
-def counting_backend(calls):
-    """The numpy backend, with block_decode counting its calls into `calls`."""
+def counting_backend(calls, counted=("block_decode", "block_decode_int8")):
+    """The numpy backend, with the ops named in `counted` recording (op, last argument) into `calls`."""
     ops = {op: getattr(ref, op) for op in ref.ops}
 
-    def block_decode(*args):
-        calls.append(args[-1])
-        return ref.block_decode(*args)
-    ops["block_decode"] = block_decode
+    def counting(op):
+        def call(*args):
+            calls.append((op, args[-1]))
+            return getattr(ref, op)(*args)
+        return call
+    for op in counted:
+        ops[op] = counting(op)
     return pystory.Backend("numpy", np, ops)
 
 
@@ -135,7 +139,7 @@ def test_decode_step_makes_one_block_decode_call_per_layer():
     kv = model.new_kv_cache(1)
     model.forward(be.asarray(np.zeros((1, 3), np.int32)), kv=kv)
     model.decode_step(be.asarray(np.array([5], np.int32)), kv)
-    assert calls == [3] * TINY.n_layer          # every layer, at position 3
+    assert calls == [("block_decode", 3)] * TINY.n_layer          # every layer, at position 3
 
 
 def test_decode_step_of_a_lora_model_goes_op_by_op_through_its_adapters():
@@ -226,6 +230,185 @@ def test_a_lora_model_still_decodes_what_its_forward_computes(backend):
     for t in range(4):
         logits = model.decode_step(backend.asarray(np.ascontiguousarray(ids[:, t])), kv)
         assert_agree(logits, backend.to_numpy(full)[:, t], rtol=1e-4, atol=1e-5, name=f"position {t}")
+
+
+# --- block_decode_int8 (chapter 07) -------------------------------------------------------------
+
+def int8_weights(weights):
+    """BLOCK_WEIGHTS -> block_decode_int8's weight arguments: each matrix as (int8 weights, scales)."""
+    out = []
+    for name, w in zip(BLOCK_WEIGHTS, weights):
+        out += list(ref.quantize_int8(w)) if w.ndim == 2 else [w]
+    return out
+
+
+def run_block_int8(be, x, weights8, k, v, n_head, t):
+    """be.block_decode_int8 on copies of the inputs (on be): out, k_cache, v_cache as NumPy arrays."""
+    k, v = be.asarray(k.copy()), be.asarray(v.copy())
+    out = be.block_decode_int8(be.asarray(x), *map(be.asarray, weights8), k, v, n_head, t)
+    return be.to_numpy(out), be.to_numpy(k), be.to_numpy(v)
+
+
+# Against the NumPy reference, c and emu agree to float32 rounding at these seeds (max |diff|
+# 3e-6 on the CI VM), but that cannot be promised: each product quantizes its input row
+# (round(x * 127 / amax)), and a value that lands within float rounding of a half step
+# (LayerNorm or GELU summed in another order on another CPU) rounds to the neighbouring
+# integer, which moves the block's output by one step of x's grid times a weight, ~1e-2 with
+# these weights. So the tolerance is that step; a wrong scale, bias or matrix is off by 0.1 to 1.
+# The tight comparison is test_the_int8_one_op_block_is_bit_identical_to_op_by_op below.
+ONE_STEP = dict(rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("B, T_max, C, NH, t", [
+    (1, 1, 8, 1, 0),
+    (2, 6, 16, 2, 3),
+    (2, 6, 16, 2, 5),
+    (3, 5, 24, 3, 2),
+    (1, 4, 36, 2, 1),       # C not a multiple of 32: the dot products' scalar tail in C
+])
+def test_block_decode_int8_matches_the_reference(backend, rng, B, T_max, C, NH, t):
+    x, weights, k, v = block_args(rng, B, T_max, C)
+    w8 = int8_weights(weights)
+    out, k2, v2 = run_block_int8(backend, x, w8, k, v, NH, t)
+    want, k_want, v_want = run_block_int8(ref, x, w8, k, v, NH, t)
+    assert_agree(out, want, **ONE_STEP, name="block_decode_int8 out")
+    assert_agree(k2, k_want, **ONE_STEP, name="k_cache")
+    assert_agree(v2, v_want, **ONE_STEP, name="v_cache")
+    others = [j for j in range(T_max) if j != t]
+    assert np.array_equal(k2[:, others], k[:, others]) and np.array_equal(v2[:, others], v[:, others])
+
+
+def test_block_decode_int8_is_the_block_with_int8_products_not_the_float_block(rng):
+    # the int8 block is within quantization error of the float one (2% in norm here), not equal to it
+    x, weights, k, v = block_args(rng, 2, 6, 32)
+    out8, _, _ = run_block_int8(ref, x, int8_weights(weights), k, v, 2, 3)
+    out32, _, _ = run_block(ref, x, weights, k, v, 2, 3)
+    assert np.linalg.norm(out8 - out32) < 0.05 * np.linalg.norm(out32)
+    assert not np.allclose(out8, out32, rtol=1e-4, atol=1e-4)
+
+
+class OpByOp8(QuantizedGPT):
+    """An int8 GPT whose products are QuantizedGPT's but not QuantizedGPT.linear itself:
+    decode_step runs its blocks op by op (block_decode_ops), the path before block_decode_int8."""
+
+    def linear(self, x, name, l=None):
+        return super().linear(x, name, l)
+
+
+def int8_pair(be, seed=0):
+    """(QuantizedGPT, OpByOp8) on be, with the same int8 weights (of a perturbed float model)."""
+    base = perturbed(GPT(TINY, ref).init_weights(seed=seed))
+    sections = quantize_params(base.params, TINY)
+    return QuantizedGPT(TINY, be, sections), OpByOp8(TINY, be, sections)
+
+
+@pytest.mark.parametrize("name", ["c", "emu", pytest.param("cuda", marks=pytest.mark.gpu)])
+def test_the_int8_one_op_block_is_bit_identical_to_op_by_op(name):
+    # csrc/kvcache.c (and pystory/gpu/kvcache.py) call the very functions (kernels) the op-by-op
+    # block calls, on the same inputs; the int8 sums are exact in int32 whatever the order in which
+    # they are added (VNNI, AVX2 or __dp4a, threads or not), and the float work around them is the
+    # same calls in the same order. So not close: equal, caches included.
+    be = pystory.backend(name)
+    one_op, op_by_op = int8_pair(be)
+    kv1, kv2 = one_op.new_kv_cache(2), op_by_op.new_kv_cache(2)
+    for t in range(4):
+        ids = be.asarray(np.array([t, 3 * t], np.int32))
+        a, b = be.to_numpy(one_op.decode_step(ids, kv1)), be.to_numpy(op_by_op.decode_step(ids, kv2))
+        assert np.array_equal(a, b), f"position {t}: max |diff| {np.abs(a - b).max():.3g}"
+    for c1, c2 in ((kv1.k, kv2.k), (kv1.v, kv2.v)):
+        assert np.array_equal(be.to_numpy(c1), be.to_numpy(c2))
+
+
+def test_quantized_decode_step_makes_one_block_decode_int8_call_per_layer():
+    calls = []
+    be = counting_backend(calls, ("block_decode", "block_decode_int8", "linear_forward_int8"))
+    model, _ = int8_pair(be)
+    kv = model.new_kv_cache(1)
+    model.forward(be.asarray(np.zeros((1, 3), np.int32)), kv=kv)
+    calls.clear()                                # the prefill's products, op by op
+    model.decode_step(be.asarray(np.array([5], np.int32)), kv)
+    # every layer at position 3, then the output layer (wte) as the one product outside the blocks
+    assert calls == [("block_decode_int8", 3)] * TINY.n_layer + [("linear_forward_int8", None)]
+
+
+def test_a_grouped_int8_model_decodes_op_by_op():
+    # runq.c's group-wise scales have a NumPy-only product and no block op
+    calls = []
+    be = counting_backend(calls)
+    base = perturbed(GPT(TINY, ref).init_weights(seed=0))
+    model = GroupQuantizedGPT(TINY, be, base.params, 8)
+    assert model.decode_block(0) is None
+    model.decode_step(np.array([5], np.int32), model.new_kv_cache(1))
+    assert calls == []
+
+
+def test_quantized_decode_step_gives_the_logits_of_op_by_op(backend):
+    one_op, op_by_op = int8_pair(backend)
+    ids = np.random.default_rng(0).integers(0, TINY.vocab_size, (2, 5)).astype(np.int32)
+    kv1, kv2 = one_op.new_kv_cache(2), op_by_op.new_kv_cache(2)
+    for t in range(ids.shape[1]):
+        tok = backend.asarray(np.ascontiguousarray(ids[:, t]))
+        assert_agree(one_op.decode_step(tok, kv1), op_by_op.decode_step(tok, kv2), rtol=1e-5, atol=1e-6,
+                     name=f"logits at position {t}")
+    assert_agree(kv1.k, kv2.k, rtol=1e-5, atol=1e-6, name="k caches")
+
+
+@pytest.mark.parametrize("name", ["numpy", "c"])
+def test_quantized_greedy_generation_gives_the_same_tokens_as_op_by_op(name):
+    one_op, op_by_op = int8_pair(pystory.backend(name), seed=3)
+    assert greedy(one_op, [1, 2, 3], 8) == greedy(op_by_op, [1, 2, 3], 8)
+
+
+def valid_call_int8(be, rng, B=1, T_max=4, C=8):
+    x, weights, k, v = block_args(rng, B, T_max, C)
+    return [be.asarray(x), *map(be.asarray, int8_weights(weights)), be.asarray(k), be.asarray(v), 2, 1]
+
+
+INT8_NAMES = ("x", "ln1w", "ln1b", "qkvwq", "qkvwscale", "qkvb", "attprojwq", "attprojwscale", "attprojb",
+              "ln2w", "ln2b", "fcwq", "fcwscale", "fcb", "fcprojwq", "fcprojwscale", "fcprojb")
+
+
+def test_block_decode_int8_takes_block_decodes_arguments_with_each_matrix_as_two():
+    import inspect
+    names = tuple(inspect.signature(ref.block_decode_int8).parameters)
+    assert names == INT8_NAMES + ("k_cache", "v_cache", "n_head", "t")
+    float_names = tuple(inspect.signature(ref.block_decode).parameters)
+    assert tuple(n for n in names if not n.endswith("scale")) == tuple(
+        n + "q" if n in ("qkvw", "attprojw", "fcw", "fcprojw") else n for n in float_names)
+
+
+def test_block_decode_int8_refuses_a_weight_of_minus_128(backend, rng):
+    # -128 has no positive twin: the sign trick of csrc/int8.c would be wrong for it
+    args = valid_call_int8(backend, rng)
+    i = INT8_NAMES.index("fcprojwq")
+    bad = backend.to_numpy(args[i]).copy()
+    bad[0, 0] = -128
+    args[i] = backend.asarray(bad)
+    with pytest.raises(ValueError, match=r"block_decode_int8: argument 'fcprojwq' holds -128, outside \[-127, 127\]"):
+        backend.block_decode_int8(*args)
+
+
+def test_block_decode_int8_refuses_float_weights_where_int8_go(backend, rng):
+    args = valid_call_int8(backend, rng)
+    i = INT8_NAMES.index("qkvwq")
+    args[i] = backend.asarray(np.zeros((24, 8), np.float32))
+    with pytest.raises(TypeError, match="block_decode_int8: argument 'qkvwq' must have dtype int8, got float32"):
+        backend.block_decode_int8(*args)
+
+
+def test_block_decode_int8_refuses_scales_of_another_length(backend, rng):
+    args = valid_call_int8(backend, rng)
+    i = INT8_NAMES.index("fcwscale")
+    args[i] = backend.asarray(np.ones(8, np.float32))
+    with pytest.raises(ValueError, match=r"block_decode_int8: argument 'fcwscale' must have shape \(4C,\) = \(32,\)"):
+        backend.block_decode_int8(*args)
+
+
+def test_block_decode_int8_rejects_t_outside_the_cache(backend, rng):
+    args = valid_call_int8(backend, rng)
+    for t in (-1, 4):
+        with pytest.raises(ValueError, match=r"block_decode_int8: argument 't' must be in \[0, T_max\) = \[0, 4\)"):
+            backend.block_decode_int8(*args[:-1], t)
 
 
 # --- bad input ----------------------------------------------------------------------------------

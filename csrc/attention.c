@@ -390,6 +390,28 @@ static inline void backward_probs(float* restrict p, float* restrict ds, const f
     }
 }
 
+// acc[j][c0 .. c0+vd) += sum_r coef[r][j] rows[r][c0 .. c0+vd) for the keys j < seen: the
+// 4 rows' chunks stay in registers while the keys pass by, and each acc[j] chunk is loaded
+// and stored once (dk of a key tile from ds and q, dv from p and dy). vd is a compile-time
+// constant at every call (flash_backward_head is specialised per head size).
+static inline __attribute__((always_inline)) void
+keys_rank4_update(float (*restrict acc)[HEAD_SIZE_MAX], float (*restrict coef)[BLOCK_K],
+                  const float* const* rows, int c0, const int vd, int seen) {
+    float u0[VD_MAX], u1[VD_MAX], u2[VD_MAX], u3[VD_MAX];
+    for (int d = 0; d < vd; d++) {
+        u0[d] = rows[0][c0 + d];
+        u1[d] = rows[1][c0 + d];
+        u2[d] = rows[2][c0 + d];
+        u3[d] = rows[3][c0 + d];
+    }
+    for (int j = 0; j < seen; j++) {
+        float* a = acc[j] + c0;
+        float a0 = coef[0][j], a1 = coef[1][j], a2 = coef[2][j], a3 = coef[3][j];
+        #pragma omp simd
+        for (int d = 0; d < vd; d++) a[d] = MADD(a3, u3[d], MADD(a2, u2[d], MADD(a1, u1[d], MADD(a0, u0[d], a[d]))));
+    }
+}
+
 static inline __attribute__((always_inline)) void
 flash_backward_head(float* restrict dqkv, const float* restrict dout, const float* restrict qkv,
                     const float* restrict out, const float* restrict lse,
@@ -498,33 +520,8 @@ flash_backward_head(float* restrict dqkv, const float* restrict dout, const floa
                     if (nr > 2) dq0[2 * C3 + d] = t2[d];
                     if (nr > 3) dq0[3 * C3 + d] = t3[d];
                 }
-                // dk_j += sum_i ds_ij q_i, then dv_j += sum_i p_ij dy_i: the 4 rows' chunks of q (then
-                // of dy) stay in registers over the keys; each dk_j, dv_j chunk is loaded and stored once
-                float u0[VD_MAX], u1[VD_MAX], u2[VD_MAX], u3[VD_MAX];
-                for (int d = 0; d < vd; d++) {
-                    u0[d] = qr[0][c0 + d];
-                    u1[d] = qr[1][c0 + d];
-                    u2[d] = qr[2][c0 + d];
-                    u3[d] = qr[3][c0 + d];
-                }
-                for (int j = 0; j < seen; j++) {
-                    float* dk = dk_t[j] + c0;
-                    float a0 = ds[0][j], a1 = ds[1][j], a2 = ds[2][j], a3 = ds[3][j];
-                    #pragma omp simd
-                    for (int d = 0; d < vd; d++) dk[d] = MADD(a3, u3[d], MADD(a2, u2[d], MADD(a1, u1[d], MADD(a0, u0[d], dk[d]))));
-                }
-                for (int d = 0; d < vd; d++) {
-                    u0[d] = dyr[0][c0 + d];
-                    u1[d] = dyr[1][c0 + d];
-                    u2[d] = dyr[2][c0 + d];
-                    u3[d] = dyr[3][c0 + d];
-                }
-                for (int j = 0; j < seen; j++) {
-                    float* dv = dv_t[j] + c0;
-                    float a0 = p[0][j], a1 = p[1][j], a2 = p[2][j], a3 = p[3][j];
-                    #pragma omp simd
-                    for (int d = 0; d < vd; d++) dv[d] = MADD(a3, u3[d], MADD(a2, u2[d], MADD(a1, u1[d], MADD(a0, u0[d], dv[d]))));
-                }
+                keys_rank4_update(dk_t, ds, qr, c0, vd, seen);   // dk_j += sum_i ds_ij q_i
+                keys_rank4_update(dv_t, p, dyr, c0, vd, seen);   // dv_j += sum_i p_ij dy_i
             }
         }
         for (int j = 0; j < nk; j++) {

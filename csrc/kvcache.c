@@ -81,6 +81,27 @@ long block_decode_scratch_size(int B, int C) {
     return (long)B * (16L * C + 2);
 }
 
+// The buffers above, carved out of one scratch array in that order (both blocks use them).
+typedef struct {
+    float *h, *mean, *rstd, *qkv, *q, *atty, *proj, *x2, *fch, *fcg;
+} BlockScratch;
+
+static BlockScratch block_scratch(float* scratch, int B, int C) {
+    long BC = (long)B * C;
+    BlockScratch s;
+    s.h = scratch;
+    s.mean = s.h + BC;
+    s.rstd = s.mean + B;
+    s.qkv = s.rstd + B;
+    s.q = s.qkv + 3 * BC;
+    s.atty = s.q + BC;
+    s.proj = s.atty + BC;
+    s.x2 = s.proj + BC;
+    s.fch = s.x2 + BC;
+    s.fcg = s.fch + 4 * BC;
+    return s;
+}
+
 // qkv (B, 3C) = q | k | v of the new position: q to its own (B, C) buffer, k and v
 // to row t of each sequence's cache.
 static void cache_new_position(float* restrict q, float* restrict k_cache, float* restrict v_cache,
@@ -101,16 +122,9 @@ void block_decode(float* restrict out, float* restrict k_cache, float* restrict 
                   const float* fcw, const float* fcb, const float* fcprojw, const float* fcprojb,
                   int B, int T_max, int C, int NH, int t) {
     long BC = (long)B * C;
-    float* h = scratch;
-    float* mean = h + BC;
-    float* rstd = mean + B;
-    float* qkv = rstd + B;
-    float* q = qkv + 3 * BC;
-    float* atty = q + BC;
-    float* proj = atty + BC;
-    float* x2 = proj + BC;
-    float* fch = x2 + BC;
-    float* fcg = fch + 4 * BC;
+    BlockScratch sc = block_scratch(scratch, B, C);
+    float *h = sc.h, *mean = sc.mean, *rstd = sc.rstd, *qkv = sc.qkv, *q = sc.q, *atty = sc.atty,
+          *proj = sc.proj, *x2 = sc.x2, *fch = sc.fch, *fcg = sc.fcg;
 
     // attention half: x2 = x + attproj(attention(ln1(x)))
     layernorm_forward(h, mean, rstd, x, ln1w, ln1b, 1e-5f, B, C);
@@ -144,16 +158,9 @@ void block_decode_int8(float* restrict out, float* restrict k_cache, float* rest
                        const int8_t* fcprojwq, const float* fcprojwscale, const float* fcprojb,
                        int B, int T_max, int C, int NH, int t) {
     long BC = (long)B * C;
-    float* h = scratch;
-    float* mean = h + BC;
-    float* rstd = mean + B;
-    float* qkv = rstd + B;
-    float* q = qkv + 3 * BC;
-    float* atty = q + BC;
-    float* proj = atty + BC;
-    float* x2 = proj + BC;
-    float* fch = x2 + BC;
-    float* fcg = fch + 4 * BC;
+    BlockScratch sc = block_scratch(scratch, B, C);
+    float *h = sc.h, *mean = sc.mean, *rstd = sc.rstd, *qkv = sc.qkv, *q = sc.q, *atty = sc.atty,
+          *proj = sc.proj, *x2 = sc.x2, *fch = sc.fch, *fcg = sc.fcg;
 
     // attention half: x2 = x + attproj(attention(ln1(x)))
     layernorm_forward(h, mean, rstd, x, ln1w, ln1b, 1e-5f, B, C);

@@ -184,15 +184,22 @@ def test_greedy_generation_gives_the_same_tokens_as_op_by_op(name):
     assert greedy(model, [1, 2, 3], 8) == greedy(before, [1, 2, 3], 8)
 
 
+def assert_decoding_matches_forward(model, backend, ids, prefill=0):
+    """decode_step at every position after `prefill` (a forward with the cache) gives the logits
+    of a full forward over ids (B, T) at that position."""
+    full, _ = model.forward(backend.asarray(ids))
+    kv = model.new_kv_cache(ids.shape[0])
+    if prefill:
+        model.forward(backend.asarray(np.ascontiguousarray(ids[:, :prefill])), kv=kv)
+    for t in range(prefill, ids.shape[1]):
+        logits = model.decode_step(backend.asarray(np.ascontiguousarray(ids[:, t])), kv)
+        assert_agree(logits, backend.to_numpy(full)[:, t], rtol=1e-4, atol=1e-5, name=f"position {t}")
+
+
 def test_decode_step_of_two_sequences_matches_the_last_positions_of_a_full_forward(backend):
     model = perturbed(GPT(TINY, backend).init_weights(seed=2))
     ids = np.random.default_rng(1).integers(0, TINY.vocab_size, (2, 7)).astype(np.int32)
-    full, _ = model.forward(backend.asarray(ids))
-    kv = model.new_kv_cache(2)
-    model.forward(backend.asarray(np.ascontiguousarray(ids[:, :4])), kv=kv)       # prefill 4 tokens
-    for t in range(4, 7):
-        logits = model.decode_step(backend.asarray(np.ascontiguousarray(ids[:, t])), kv)
-        assert_agree(logits, backend.to_numpy(full)[:, t], rtol=1e-4, atol=1e-5, name=f"position {t}")
+    assert_decoding_matches_forward(model, backend, ids, prefill=4)
 
 
 def test_decode_step_from_embeddings_equals_decode_step_from_ids(backend):
@@ -212,11 +219,7 @@ def test_an_int8_model_still_decodes_what_its_forward_computes(backend):
     base = perturbed(GPT(TINY, ref).init_weights(seed=0))
     model = QuantizedGPT(TINY, backend, quantize_params(base.params, TINY))
     ids = np.random.default_rng(2).integers(0, TINY.vocab_size, (1, 4)).astype(np.int32)
-    full, _ = model.forward(backend.asarray(ids))
-    kv = model.new_kv_cache(1)
-    for t in range(4):
-        logits = model.decode_step(backend.asarray(np.ascontiguousarray(ids[:, t])), kv)
-        assert_agree(logits, backend.to_numpy(full)[:, t], rtol=1e-4, atol=1e-5, name=f"position {t}")
+    assert_decoding_matches_forward(model, backend, ids)
 
 
 def test_a_lora_model_still_decodes_what_its_forward_computes(backend):
@@ -225,11 +228,7 @@ def test_a_lora_model_still_decodes_what_its_forward_computes(backend):
     rng = np.random.default_rng(5)       # B = 0 at init would make the adapters invisible
     model.lora[...] = backend.asarray(rng.standard_normal(model.lora.size).astype(np.float32) * 0.3)
     ids = np.random.default_rng(2).integers(0, TINY.vocab_size, (1, 4)).astype(np.int32)
-    full, _ = model.forward(backend.asarray(ids))
-    kv = model.new_kv_cache(1)
-    for t in range(4):
-        logits = model.decode_step(backend.asarray(np.ascontiguousarray(ids[:, t])), kv)
-        assert_agree(logits, backend.to_numpy(full)[:, t], rtol=1e-4, atol=1e-5, name=f"position {t}")
+    assert_decoding_matches_forward(model, backend, ids)
 
 
 # --- block_decode_int8 (chapter 07) -------------------------------------------------------------

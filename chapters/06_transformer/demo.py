@@ -23,6 +23,7 @@ from pystory.attention import attention_forward_naive  # noqa: E402
 from pystory.bench import add_output_args, output_dir, save_figure, write_text  # noqa: E402
 from pystory.gpt_cli import SHIPPED_MODEL, load_model  # noqa: E402
 from pystory.sample import Sampler, generate  # noqa: E402
+from pystory.train import first_step_of  # noqa: E402
 
 STORY = ("Once upon a time, there was a little girl named Mia. She loved to play in the park. "
          "One day, Mia saw a big red ball.")
@@ -33,8 +34,8 @@ def loss_curve(ck, plt, FIG):
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(h.get("step", []), h.get("loss", []), lw=0.7, alpha=0.7, label="train (one batch)")
     ax.plot(h.get("val_step", []), h.get("val_loss", []), "o-", label="validation")
-    first = ck.train_state.get("train_config", {}).get("first_step", 0)
-    if isinstance(first, int) and first > 0:       # a run started from another model's weights (train --init)
+    first = first_step_of(ck)
+    if first > 0:                                  # a run started from another model's weights (train --init)
         ax.axvline(first, color="grey", ls="--", lw=0.8, label=f"new learning-rate schedule (step {first})")
     ax.set_xlabel("step")
     ax.set_ylabel("loss (nats per token)")

@@ -30,37 +30,43 @@ def _check_scores_fit(op, t):
                          f"(at most {SHARED_LIMIT}); t must be < {SHARED_LIMIT // 4}")
 
 
-def block_decode(dev, x, ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b, fcw, fcb, fcprojw, fcprojb,
-                 k_cache, v_cache, n_head, t, B, T_max, C):
-    # x: (B, C) -> out: (B, C); writes k_cache[:, t], v_cache[:, t].
-    # The block as the existing kernels' launches, in the order of the NumPy reference
-    # (no kernel of its own: see the end of cuda/kvcache.cu).
-    _check_scores_fit("block_decode", t)
+def _block(dev, x, ln1w, ln1b, ln2w, ln2b, products, k_cache, v_cache, n_head, t, B, T_max, C):
+    # x: (B, C) -> out: (B, C); writes k_cache[:, t], v_cache[:, t]. The block as the existing
+    # kernels' launches, in the order of the NumPy reference (no kernel of its own: see the end
+    # of cuda/kvcache.cu). products: the block's four x @ W.T + b (qkv, attproj, fc, fcproj).
+    qkv_of, attproj_of, fc_of, fcproj_of = products
     h, _, _ = layernorm_forward(dev, x, ln1w, ln1b, 1e-5, C)
-    qkv = linear_forward(dev, h, qkvw, qkvb, "regblock", C, 3 * C)                      # (B, 3C)
+    qkv = qkv_of(h)                                                                     # (B, 3C)
     k_cache[:, t] = qkv[:, C:2 * C]
     v_cache[:, t] = qkv[:, 2 * C:]
     q = dev.xp.ascontiguousarray(qkv[:, :C])                                            # (B, C)
     a = attention_decode(dev, q, k_cache, v_cache, n_head, t + 1, B, T_max, C)
-    x = residual_forward(dev, x, linear_forward(dev, a, attprojw, attprojb, "regblock", C, C))
+    x = residual_forward(dev, x, attproj_of(a))
     h, _, _ = layernorm_forward(dev, x, ln2w, ln2b, 1e-5, C)
-    f = gelu_forward(dev, linear_forward(dev, h, fcw, fcb, "regblock", C, 4 * C))       # (B, 4C)
-    return residual_forward(dev, x, linear_forward(dev, f, fcprojw, fcprojb, "regblock", 4 * C, C))
+    f = gelu_forward(dev, fc_of(h))                                                     # (B, 4C)
+    return residual_forward(dev, x, fcproj_of(f))
+
+
+def block_decode(dev, x, ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b, fcw, fcb, fcprojw, fcprojb,
+                 k_cache, v_cache, n_head, t, B, T_max, C):
+    _check_scores_fit("block_decode", t)
+
+    def product(w, b, IC, OC):                  # linear.cu's kernels
+        return lambda h: linear_forward(dev, h, w, b, "regblock", IC, OC)
+    return _block(dev, x, ln1w, ln1b, ln2w, ln2b,
+                  (product(qkvw, qkvb, C, 3 * C), product(attprojw, attprojb, C, C),
+                   product(fcw, fcb, C, 4 * C), product(fcprojw, fcprojb, 4 * C, C)),
+                  k_cache, v_cache, n_head, t, B, T_max, C)
 
 
 def block_decode_int8(dev, x, ln1w, ln1b, qkvwq, qkvwscale, qkvb, attprojwq, attprojwscale, attprojb, ln2w, ln2b,
                       fcwq, fcwscale, fcb, fcprojwq, fcprojwscale, fcprojb, k_cache, v_cache, n_head, t,
                       B, T_max, C):
-    # block_decode with int8 products: the same launches, cuda/int8.cu's (quantize, then __dp4a)
-    # in place of linear.cu's
     _check_scores_fit("block_decode_int8", t)
-    h, _, _ = layernorm_forward(dev, x, ln1w, ln1b, 1e-5, C)
-    qkv = linear_forward_int8(dev, h, qkvwq, qkvwscale, qkvb, "dp4a", C, 3 * C)                 # (B, 3C)
-    k_cache[:, t] = qkv[:, C:2 * C]
-    v_cache[:, t] = qkv[:, 2 * C:]
-    q = dev.xp.ascontiguousarray(qkv[:, :C])                                                    # (B, C)
-    a = attention_decode(dev, q, k_cache, v_cache, n_head, t + 1, B, T_max, C)
-    x = residual_forward(dev, x, linear_forward_int8(dev, a, attprojwq, attprojwscale, attprojb, "dp4a", C, C))
-    h, _, _ = layernorm_forward(dev, x, ln2w, ln2b, 1e-5, C)
-    f = gelu_forward(dev, linear_forward_int8(dev, h, fcwq, fcwscale, fcb, "dp4a", C, 4 * C))   # (B, 4C)
-    return residual_forward(dev, x, linear_forward_int8(dev, f, fcprojwq, fcprojwscale, fcprojb, "dp4a", 4 * C, C))
+
+    def product(wq, scale, b, IC, OC):          # int8.cu's (quantize, then __dp4a)
+        return lambda h: linear_forward_int8(dev, h, wq, scale, b, "dp4a", IC, OC)
+    return _block(dev, x, ln1w, ln1b, ln2w, ln2b,
+                  (product(qkvwq, qkvwscale, qkvb, C, 3 * C), product(attprojwq, attprojwscale, attprojb, C, C),
+                   product(fcwq, fcwscale, fcb, C, 4 * C), product(fcprojwq, fcprojwscale, fcprojb, 4 * C, C)),
+                  k_cache, v_cache, n_head, t, B, T_max, C)

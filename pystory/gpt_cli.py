@@ -75,14 +75,20 @@ def _source_stamp(corpus, tok):
     return "\n".join(parts) + "\n"
 
 
-def float_model_into(path, folder, refusal):
-    """(checkpoint, tokenizer, the tokenizer's name in `folder`) of the float model at `path`, its
-    tokenizer copied into `folder` (made): where quantize, finetune and distill start from.
-    Another kind of checkpoint is refused: '{path} is a q8 checkpoint; ' + refusal."""
-    from pystory.checkpoint import tokenizer_file_of
+def float_checkpoint(path, refusal):
+    """The float model's checkpoint at `path`; another kind is refused:
+    '{path} is a q8 checkpoint; ' + refusal."""
     ck = load_checkpoint(path)
     if ck.kind != "float":
         raise UserError(f"{path} is a {ck.kind} checkpoint; {refusal}")
+    return ck
+
+
+def float_model_into(path, folder, refusal):
+    """(checkpoint, tokenizer, the tokenizer's name in `folder`) of the float model at `path`, its
+    tokenizer copied into `folder` (made): where quantize, finetune and distill start from.
+    Another kind of checkpoint is refused (float_checkpoint)."""
+    ck = float_checkpoint(path, refusal)
     tok = load_tokenizer_of(ck)
     os.makedirs(folder, exist_ok=True)
     return ck, tok, place_tokenizer(tokenizer_file_of(ck), folder)
@@ -398,7 +404,7 @@ def _prepare(parser, args, explicit, comm):
     if writer:
         clean_stale(args.out)
     ckpt_path = os.path.join(args.out, "model.ckpt")
-    ck = init = None
+    ck = None
     if args.resume and args.init:
         raise UserError("--init starts a new run from a model's weights, --resume continues a run: give one")
     if args.resume:
@@ -428,13 +434,13 @@ def _prepare(parser, args, explicit, comm):
             raise UserError(f"{args.out} already holds a training run (model.ckpt, {step}); add --resume to "
                             f"continue it, --overwrite to start again, or give another --out")
         if args.init:
-            init, tok, tok_name, cfg = _init_from(args, writer)
+            ck, tok, tok_name, cfg = _init_from(args, writer)     # its weights, not a run to resume
         else:
             tok = load_tokenizer_for(args.tokenizer)
             tok_name = place_tokenizer(args.tokenizer, args.out) if writer else None   # the run folder's own copy
             cfg = _model_config(args, tok.vocab_size)
     run_data = os.path.join(args.out, "data")
-    if args.corpus is None and ck is not None and glob.glob(os.path.join(run_data, "train_*.bin")):
+    if args.corpus is None and args.resume and glob.glob(os.path.join(run_data, "train_*.bin")):
         args.corpus = run_data                                     # the resumed run's own tokenized data
     if args.corpus is None:
         try:
@@ -442,13 +448,14 @@ def _prepare(parser, args, explicit, comm):
         except argparse.ArgumentTypeError as e:
             raise UserError(f"--corpus: {e}") from None
     data = prepare_shards(args.corpus, tok, args.out) if writer else None
-    return (ck or init), tok, cfg, tok_name, data
+    return ck, tok, cfg, tok_name, data
 
 
 def _init_from(args, writer):
     """--init FILE: its weights, tokenizer and config for a new run; -> (ck, tok, tok_name, cfg)."""
     try:
-        init = load_checkpoint(args.init)
+        init = float_checkpoint(args.init, "--init starts from float weights: give the float model "
+                                           "(the shipped one, or a run's model.ckpt)")
         tok = load_tokenizer_of(init, args.tokenizer)
     except CheckpointError as e:
         raise UserError(f"--init: {e}") from None

@@ -192,6 +192,17 @@ def test_init_refuses_what_contradicts_the_weights(extra, message, corpus, tmp_p
     assert message in capsys.readouterr().err
 
 
+def test_init_refuses_a_checkpoint_that_is_not_a_float_model(corpus, tmp_path, capsys):
+    ship, q8 = tmp_path / "ship" / "m.ckpt", tmp_path / "ship" / "m.q8.ckpt"
+    assert run(tiny(corpus, tmp_path / "first", "--steps", "3", "--ship", str(ship))) == 0
+    assert run(["quantize", "--model", str(ship), "--out", str(q8)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "more"
+    assert run(["train", "--init", str(q8), "--corpus", str(corpus), "--out", str(out), "--steps", "5"]) == 2
+    assert "m.q8.ckpt is a q8 checkpoint; --init starts from float weights" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_eval_scores_a_corpus_file_as_training_scores_its_validation_split(corpus, tmp_path, capsys):
     from pystory.data.loader import BatchLoader
     from pystory.gpt_cli import load_model

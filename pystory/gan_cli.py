@@ -16,6 +16,7 @@ import time
 
 import pystory
 from pystory.cli_args import Float, Int, Many, OutDir, OutFile, Parser, Path, UserError, run
+from pystory.sample import STORY_TEMPERATURE, STORY_TOP_P
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIPPED_MODEL = os.path.join(HERE, "models", "story.ckpt")
@@ -297,6 +298,8 @@ def _disc_train_main(argv):
                    help="model samples (and as many real stories)")
     p.add_argument("--temperature", type=Float(0, 100, lo_open=True), default=d.temperature,
                    help="the sampling temperature of the fakes (the story command's default)")
+    p.add_argument("--top-p", type=Float(0, 1, lo_open=True), default=d.top_p,
+                   help="nucleus sampling of the fakes (the story command's default; 1: off)")
     p.add_argument("--length", type=Int(8, 4096), default=d.length, help="tokens the discriminator reads")
     p.add_argument("--steps", type=Int(1, 10**7), default=d.steps, help="training steps")
     p.add_argument("--batch-size", type=Int(2, 4096), default=d.batch_size,
@@ -313,7 +316,8 @@ def _disc_train_main(argv):
     args = p.parse_args(argv)
     from pystory.rerank import DiscTrainer
     be = backend_of(args.backend)
-    dc = DiscTrainConfig(samples=args.samples, temperature=args.temperature, length=args.length, steps=args.steps,
+    dc = DiscTrainConfig(samples=args.samples, temperature=args.temperature, top_p=args.top_p, length=args.length,
+                         steps=args.steps,
                          batch_size=args.batch_size, lr=args.lr, d_embd=args.d_embd, d_filters=args.d_filters,
                          seed=args.seed, out_dir=args.out)
     trainer = DiscTrainer.prepare(args.model, args.corpus, be, dc, log=lambda m: print(m, flush=True))
@@ -343,7 +347,10 @@ def _rerank_eval_main(argv):
     p.add_argument("--stories", type=Int(1, 10**6), default=200, help="stories per K")
     p.add_argument("--K", type=Many(Int(1, 256)), default=[1, 4, 16], help="candidates per story, e.g. 1,4,16")
     p.add_argument("--refs", type=Int(1, 10**7), default=1000, help="held-out references for BLEU")
-    p.add_argument("--temperature", type=Float(0, 100, lo_open=True), default=0.8, help="the sampling temperature")
+    p.add_argument("--temperature", type=Float(0, 100, lo_open=True), default=STORY_TEMPERATURE,
+                   help="the sampling temperature (the story command's default)")
+    p.add_argument("--top-p", type=Float(0, 1, lo_open=True), default=STORY_TOP_P,
+                   help="nucleus sampling (the story command's default; 1: off)")
     p.add_argument("--max-tokens", type=Int(1, 10**6), default=1000,
                    help="stop each story after this many new tokens")
     p.add_argument("--timing-stories", type=Int(1, 10**6), default=10, help="stories timed per K")
@@ -354,7 +361,7 @@ def _rerank_eval_main(argv):
     be = backend_of(args.backend)
     rows = evaluate_reranking(args.model, args.disc or SHIPPED_DISC, args.corpus, be.name, args.stories,
                               args.K, args.refs, args.temperature, args.max_tokens, args.timing_stories,
-                              args.seed, args.out, log=lambda m: print(m, flush=True))
+                              args.seed, args.out, log=lambda m: print(m, flush=True), top_p=args.top_p)
     return 0 if rows else 1
 
 

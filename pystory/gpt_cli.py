@@ -29,6 +29,7 @@ import pystory
 from pystory.checkpoint import CheckpointError, load_checkpoint, load_tokenizer_of, place_tokenizer, tokenizer_file_of
 from pystory.cli_args import SEED, Float, Int, OutDir, OutFile, Parser, Path, Tokenizer, UserError, given, run
 from pystory.gpt import GPT, PRESETS, GPTConfig
+from pystory.sample import STORY_TEMPERATURE, STORY_TOP_P
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIPPED_MODEL = os.path.join(HERE, "models", "story.ckpt")
@@ -545,9 +546,10 @@ def story_parser():
     p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
     p.add_argument("--seed", type=SEED, default=None,
                    help="Philox seed (default: from the clock, and printed so the story can be told again)")
-    p.add_argument("--temperature", type=Float(0, 100), default=0.8, help="0 = greedy")
+    p.add_argument("--temperature", type=Float(0, 100), default=STORY_TEMPERATURE, help="0 = greedy")
     p.add_argument("--top-k", type=Int(0, 2**31 - 1), default=0, help="keep only the k most likely tokens (0: off)")
-    p.add_argument("--top-p", type=Float(0, 1, lo_open=True), default=1.0, help="nucleus sampling (1.0: off)")
+    p.add_argument("--top-p", type=Float(0, 1, lo_open=True), default=STORY_TOP_P,
+                   help="nucleus sampling: keep the most likely tokens whose probabilities reach this (1: off)")
     p.add_argument("--max-tokens", type=Int(0, 10**6), default=1000, help="stop after this many new tokens")
     p.add_argument("--no-cache", action="store_true", help="recompute the whole context every token")
     p.add_argument("--stats", action="store_true", help="print tokens/s at the end (to stderr)")

@@ -22,7 +22,8 @@ model trained on them can reach. Like check_story, check_consistency states
 storyworld's conventions (one grown-up, one toy per story); on other text,
 such as real TinyStories, it is a heuristic and can report false problems.
 
-    python -m pystory.quality --samples 200 --seed 0 --temperature 0.8
+    python -m pystory.quality --samples 200 --seed 0 --temperature 0.8 1.0   (the story command's top-p 0.9)
+    python -m pystory.quality --temperature 0.8 1.0 --top-p 1                 (plain sampling)
 """
 from __future__ import annotations
 
@@ -199,6 +200,7 @@ def format_rows(rows):
 
 def parser():
     from pystory.cli_args import SEED, Float, Int, Parser, Path
+    from pystory.sample import STORY_TEMPERATURE, STORY_TOP_P
     import pystory
     p = Parser("python -m pystory.quality", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default=None, type=Path("file"), help="checkpoint (default: the shipped model)")
@@ -206,8 +208,11 @@ def parser():
                    help="validation stories of the model's corpus (the ceiling); skipped if missing")
     p.add_argument("--samples", type=Int(1, 10**6), default=200, help="stories per temperature")
     p.add_argument("--seed", type=SEED, default=0, help="story i is sampled with seed + i")
-    p.add_argument("--temperature", type=Float(0, 100), nargs="+", default=[0.8],
+    p.add_argument("--temperature", type=Float(0, 100), nargs="+", default=[STORY_TEMPERATURE],
                    help="one or more temperatures")
+    p.add_argument("--top-k", type=Int(0, 2**31 - 1), default=0, help="keep only the k most likely tokens (0: off)")
+    p.add_argument("--top-p", type=Float(0, 1, lo_open=True), default=STORY_TOP_P,
+                   help="nucleus sampling, as the story command (1: off, plain sampling)")
     p.add_argument("--backend", default="c", choices=pystory.BACKENDS, help="who runs the ops")
     p.add_argument("--show-failures", type=Int(0, 10**6), default=0, metavar="N",
                    help="print the problems of the first N failing samples")
@@ -222,8 +227,10 @@ def _main(argv):
     model, tok, _ = load_model(args.model or SHIPPED_MODEL, args.backend)
     rows = []
     for temp in args.temperature:
-        samples = sample_stories(model, tok, args.samples, args.seed, temp)
-        rows.append((f"model, temperature {temp}", quality_report(samples)))
+        samples = sample_stories(model, tok, args.samples, args.seed, temp, args.top_k, args.top_p)
+        label = f"model, temperature {temp}" + (f", top-k {args.top_k}" if args.top_k else "") + \
+            (f", top-p {args.top_p:g}" if args.top_p < 1 else ", plain sampling (top-p 1)")
+        rows.append((label, quality_report(samples)))
         shown = 0
         for i, s in enumerate(samples):
             problems = check_story(s) + check_consistency(s)

@@ -24,6 +24,8 @@ import time
 
 import numpy as np
 
+from pystory.sample import STORY_TEMPERATURE, STORY_TOP_P
+
 __all__ = ["SHIPPED_DISC", "generate_batch", "load_discriminator", "score_stories", "rerank", "candidate_seeds",
            "story_ids", "DiscTrainConfig", "DiscTrainer", "evaluate_reranking", "story_main_rerank"]
 
@@ -121,7 +123,8 @@ def score_stories(D, tok, stories_ids, length=None):
     return be.to_numpy(D.forward(be.asarray(batch))).astype(np.float32)
 
 
-def rerank(model, tok, D, prompt_ids, K, seed, max_new_tokens, temperature=0.8, top_k=0, top_p=1.0):
+def rerank(model, tok, D, prompt_ids, K, seed, max_new_tokens, temperature=STORY_TEMPERATURE, top_k=0,
+           top_p=STORY_TOP_P):
     """(best ids, its index, all K candidates, their scores): K stories drawn as one batch, the
     one D scores highest kept (the first of equal scores)."""
     from pystory.sample import Sampler
@@ -138,7 +141,8 @@ def rerank(model, tok, D, prompt_ids, K, seed, max_new_tokens, temperature=0.8, 
 @dataclasses.dataclass
 class DiscTrainConfig:
     samples: int = 2000           # model samples, and as many real stories (90% train, 10% validation)
-    temperature: float = 0.8      # the fakes' sampling temperature (the story command's default)
+    temperature: float = STORY_TEMPERATURE   # the fakes are sampled as the story command samples
+    top_p: float = STORY_TOP_P
     max_tokens: int = 1000        # per sample, as the story command
     length: int = 256             # tokens the discriminator reads (eot, story, eot, padding)
     steps: int = 1500
@@ -296,7 +300,8 @@ def draw_samples(model, tok, dc, path, ck, log=print):
     from pystory.data.corpus import read_corpus, write_corpus
     from pystory.sample import Sampler
     stamp = json.dumps({"model_step": ck.step, "config": ck.config.to_dict(), "seed": dc.seed,
-                        "temperature": dc.temperature, "max_tokens": dc.max_tokens, "n": dc.samples},
+                        "temperature": dc.temperature, "top_p": dc.top_p, "max_tokens": dc.max_tokens,
+                        "n": dc.samples},
                        sort_keys=True)
     if os.path.exists(path) and os.path.exists(path + ".stamp"):
         with open(path + ".stamp") as f:
@@ -307,7 +312,8 @@ def draw_samples(model, tok, dc, path, ck, log=print):
                     return stories
     out, t0 = [], time.perf_counter()
     for i0 in range(0, dc.samples, 16):
-        samplers = [Sampler(dc.temperature, seed=dc.seed + i) for i in range(i0, min(dc.samples, i0 + 16))]
+        samplers = [Sampler(dc.temperature, top_p=dc.top_p, seed=dc.seed + i)
+                    for i in range(i0, min(dc.samples, i0 + 16))]
         for ids in generate_batch(model, [], samplers, dc.max_tokens, eot_id=tok.eot_id):
             text = tok.decode(ids).decode("utf-8", "replace").strip()
             out.append(text if text else "...")             # an empty story cannot be written to a corpus
@@ -320,7 +326,8 @@ def draw_samples(model, tok, dc, path, ck, log=print):
 # --- measuring reranking ----------------------------------------------------------------------------
 
 def evaluate_reranking(model_path, disc_path, corpus, backend, n_stories, Ks, n_refs, temperature,
-                       max_tokens, timing_stories, seed, out_dir, log=print, prompt="Once upon a time"):
+                       max_tokens, timing_stories, seed, out_dir, log=print, prompt="Once upon a time",
+                       top_p=STORY_TOP_P):
     """The reranking table: for each K, the story chosen among K candidates (candidate seeds
     seed_j, seed_j + 1, ... with seed_j = seed + 1000 j, so K = 1 is the plain story of seed_j
     and the candidates of a smaller K are the first of a larger K's), scored by check_story,
@@ -342,7 +349,7 @@ def evaluate_reranking(model_path, disc_path, corpus, backend, n_stories, Ks, n_
     chosen = {K: [] for K in Ks}
     t0 = time.perf_counter()
     for j in range(n_stories):
-        samplers = [Sampler(temperature, seed=s) for s in candidate_seeds(seed + 1000 * j, Kmax)]
+        samplers = [Sampler(temperature, top_p=top_p, seed=s) for s in candidate_seeds(seed + 1000 * j, Kmax)]
         cands = generate_batch(model, prompt_ids, samplers, max_tokens, eot_id=tok.eot_id)
         scores = score_stories(D, tok, [list(prompt_ids) + c for c in cands])
         for K in Ks:
@@ -355,7 +362,7 @@ def evaluate_reranking(model_path, disc_path, corpus, backend, n_stories, Ks, n_
         ts = []
         for j in range(timing_stories):
             t1 = time.perf_counter()
-            rerank(model, tok, D, prompt_ids, K, seed + 1000 * j, max_tokens, temperature)
+            rerank(model, tok, D, prompt_ids, K, seed + 1000 * j, max_tokens, temperature, top_p=top_p)
             ts.append(time.perf_counter() - t1)
         timing[K] = float(np.median(ts))
     rows = []
@@ -366,7 +373,8 @@ def evaluate_reranking(model_path, disc_path, corpus, backend, n_stories, Ks, n_
                          bleu4=metrics.bleu(texts, refs, 4), self_bleu4=metrics.self_bleu(texts, 4),
                          seconds=timing[K], words=float(np.mean([len(metrics.words(t)) for t in texts]))))
     base = timing[Ks[0]]
-    lines = [f"Reranking, {n_stories} stories (prompt {prompt!r}, temperature {temperature}), BLEU-4 against "
+    lines = [f"Reranking, {n_stories} stories (prompt {prompt!r}, temperature {temperature}, top-p {top_p:g}), "
+             f"BLEU-4 against "
              f"{len(refs)} held-out stories; {machine()}",
              "", "| K | check_story pass | consistent | distinct-2 | BLEU-4 | Self-BLEU-4 | words | s / story | "
              f"cost vs K={Ks[0]} |", "|---|---|---|---|---|---|---|---|---|"]

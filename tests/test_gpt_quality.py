@@ -115,8 +115,16 @@ def test_the_command_refuses_bad_arguments_in_one_line(tmp_path, capsys):
     (tmp_path / "junk.ckpt").write_bytes(b"junk")
     for args, what in ((["--samples", "0"], "--samples"), (["--temperature", "nan"], "--temperature"),
                        (["--seed", "-1"], "--seed"), (["--backend", "tpu"], "--backend"),
+                       (["--top-p", "0"], "--top-p"), (["--top-k", "-1"], "--top-k"),
                        (["--model", str(tmp_path / "nowhere.ckpt")], "nowhere.ckpt"),
                        (["--model", str(tmp_path / "junk.ckpt")], "junk.ckpt")):
         assert quality.main(args) == 2, args
         err = capsys.readouterr().err
         assert what in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_the_command_samples_as_the_story_command_does_with_top_k_and_top_p(tmp_path, capsys):
+    from pystory import quality
+    assert quality.main(["--samples", "1", "--top-p", "0.9", "--top-k", "40",
+                         "--val", str(tmp_path / "none.txt")]) == 0
+    assert "| model, temperature 0.8, top-k 40, top-p 0.9 | 1 |" in capsys.readouterr().out

@@ -16,7 +16,7 @@ from pystory.disc import DiscConfig, Discriminator
 from pystory.gpt import GPT, GPTConfig
 from pystory.rerank import (SHIPPED_DISC, DiscTrainConfig, DiscTrainer, candidate_seeds, generate_batch,
                             load_discriminator, rerank, story_ids)
-from pystory.sample import Sampler, generate
+from pystory.sample import STORY_TEMPERATURE, STORY_TOP_P, Sampler, generate
 from pystory.tokenizer import BPETokenizer, load_tokenizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -78,8 +78,9 @@ def test_rerank_keeps_the_candidate_the_discriminator_scores_highest():
 def test_rerank_with_one_candidate_is_the_plain_story():
     be = pystory.backend("c")
     model, tok = tiny_model(be), load_tokenizer("byte")
-    best, i, _, _ = rerank(model, tok, FixedScores(), [104], 1, 9, 20, temperature=0.8)
-    assert i == 0 and best == list(generate(model, [104], 20, Sampler(0.8, seed=9), eot_id=tok.eot_id))
+    best, i, _, _ = rerank(model, tok, FixedScores(), [104], 1, 9, 20)
+    plain = Sampler(STORY_TEMPERATURE, top_p=STORY_TOP_P, seed=9)          # the story command's sampler
+    assert i == 0 and best == list(generate(model, [104], 20, plain, eot_id=tok.eot_id))
 
 
 # --- the reranking discriminator ----------------------------------------------------------------

@@ -4,7 +4,7 @@ A page where a reader types the start of a story, sets temperature, top-p,
 length and seed, and watches the story arrive token by token; and the JSON
 API behind it:
 
-    POST /api/story   {"prompt": "Once upon a time", "temperature": 0.8, "top_p": 0.95,
+    POST /api/story   {"prompt": "Once upon a time", "temperature": 0.8, "top_p": 0.9,
                        "max_tokens": 200, "seed": 7, "stream": false}
         -> {"prompt", "text", "seed", "tokens", "finish_reason", "seconds"}
     with "stream": true: server-sent events (text/event-stream), one per piece of text,
@@ -44,6 +44,8 @@ import threading
 import time
 
 import numpy as np
+
+from pystory.sample import STORY_TEMPERATURE, STORY_TOP_P
 
 __all__ = ["Limits", "StoryService", "create_app", "BackgroundServer", "main"]
 
@@ -101,8 +103,8 @@ def parse_request(body, limits, vocab_size):
     if not isinstance(stream, bool):
         raise BadRequest("'stream' must be true or false")
     return dict(prompt=prompt, stream=stream,
-                temperature=float(number("temperature", 0.8, 0, 2)),
-                top_p=float(number("top_p", 1.0, 0, 1, lo_open=True)),
+                temperature=float(number("temperature", STORY_TEMPERATURE, 0, 2)),
+                top_p=float(number("top_p", STORY_TOP_P, 0, 1, lo_open=True)),
                 top_k=int(number("top_k", 0, 0, vocab_size, integer=True)),
                 max_tokens=int(number("max_tokens", 200, 1, limits.MAX_TOKENS, integer=True)),
                 seed=number("seed", None, 0, 2**32 - 1, integer=True))

@@ -30,6 +30,7 @@ BENCHES = {                       # each benchmark with its smallest sizes
 # other scripts that write a chapter's tables, at their smallest, with the packages they need
 # (chapter 07's experiments.py needs data/storyworld and minutes of training: it is run by hand)
 SCRIPTS = {
+    "chapters/06_transformer/ablation.py": (["--quick", "--runs", "build/ablation-quick"], []),
     "chapters/07_product/loadtest.py": (["--clients", "1", "--requests", "2", "--max-tokens", "3"],
                                         ["starlette", "uvicorn", "httpx"]),
 }

@@ -11,6 +11,8 @@
                         name       every name but the hero's is introduced, and nobody is
                                    introduced twice as two different kinds
                                    (the hero "Cedric" never becomes "Alex")
+    both              fraction that pass the check *and* are consistent: the stories that hold
+                      together (a story with no names or objects, such as junk, is "consistent")
     distinct-2        distinct word bigrams / all word bigrams, over all stories
                       (low: the same phrases again and again)
     repetition rate   fraction of word 4-grams in a story that already occurred
@@ -31,7 +33,7 @@ import re
 import sys
 
 __all__ = ["words", "distinct_n", "repetition_rate", "check_pass_rate", "check_consistency",
-           "consistency_rate", "quality_report", "sample_stories"]
+           "consistency_rate", "sound_rate", "quality_report", "sample_stories"]
 
 _WORD = re.compile(r"[A-Za-z']+|[.,!?\"]")
 
@@ -168,9 +170,17 @@ def consistency_breakdown(stories):
     return {k: v / max(len(stories), 1) for k, v in out.items()}
 
 
+def sound_rate(stories):
+    """Fraction of stories that pass check_story *and* are consistent: a story that holds together.
+    (Consistency alone is also met by a story with no names or objects at all, such as junk.)"""
+    from pystory.data.storyworld import check_story
+    return sum(not check_story(s) and not check_consistency(s) for s in stories) / max(len(stories), 1)
+
+
 def quality_report(stories):
     return {"stories": len(stories), "check_pass": check_pass_rate(stories),
-            "consistency": consistency_rate(stories), "drift": consistency_breakdown(stories),
+            "consistency": consistency_rate(stories), "sound": sound_rate(stories),
+            "drift": consistency_breakdown(stories),
             "distinct_2": distinct_n(stories, 2), "repetition_4": repetition_rate(stories, 4)}
 
 
@@ -188,11 +198,12 @@ def sample_stories(model, tok, n, seed=0, temperature=0.8, top_k=0, top_p=1.0, m
 
 def format_rows(rows):
     """The quality table (markdown) for [(label, quality_report(...)), ...]."""
-    lines = ["| stories | n | check_story pass | consistent | drift: object / companion / name "
-             "| distinct-2 | repetition (4-gram) |", "|---|---|---|---|---|---|---|"]
+    lines = ["| stories | n | check_story pass | consistent | both | drift: object / companion / name "
+             "| distinct-2 | repetition (4-gram) |", "|---|---|---|---|---|---|---|---|"]
     for name, r in rows:
         d = r["drift"]
         lines.append(f"| {name} | {r['stories']} | {r['check_pass']:.0%} | {r['consistency']:.0%} | "
+                     f"{r['sound']:.0%} | "
                      f"{d['object']:.0%} / {d['companion']:.0%} / {d['name']:.0%} | "
                      f"{r['distinct_2']:.3f} | {r['repetition_4']:.3f} |")
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """Chapter 06: the story-quality numbers reported for the shipped model."""
-from pystory.data.storyworld import generate_stories
+from pystory.data.storyworld import check_story, generate_stories
 from pystory.quality import (check_consistency, consistency_breakdown, consistency_rate, distinct_n,
-                             format_rows, quality_report, repetition_rate)
+                             format_rows, quality_report, repetition_rate, sound_rate)
 
 CONSISTENT = ("Once upon a time, there was a little girl named Lily. Lily had a yellow toy horse. "
               "She lived with her mom and a cat. One day, Lily and Mom went to the park. Lily played with "
@@ -107,7 +107,14 @@ def test_the_report_table_shows_consistency_beside_the_pass_rate():
     table = format_rows([("storyworld", quality_report(generate_stories(10, seed=3)))])
     header = table.splitlines()[0]
     assert "check_story pass" in header and "consistent" in header
-    assert "| storyworld | 10 | 100% | 100% |" in table
+    assert "| storyworld | 10 | 100% | 100% | 100% |" in table
+
+
+def test_a_story_that_holds_together_passes_both_checks():
+    good = generate_stories(1, seed=4)[0]
+    bad = "Once upon a time, there was a little girl named Isla. His heart felt full and light."
+    assert check_consistency(bad) == [] and check_story(bad)       # nothing drifts, yet "His" is wrong
+    assert sound_rate([good, bad]) == 0.5
 
 
 def test_the_command_refuses_bad_arguments_in_one_line(tmp_path, capsys):

@@ -16,8 +16,8 @@ Training time is the fourth factor; it is not a short run but the shipped model'
 
 Each run is `python -m pystory train ...` (the command is printed, so it can be run by hand) into
 --runs/<name>/; a run whose checkpoint already holds --steps steps of the same config is reused.
-Then every model samples --samples stories at temperature 0.8 for pystory.quality. Writes to
-build/figures/06_transformer/ (untracked; --refresh-figures writes the committed copies):
+Then every model writes --samples stories, sampled as the story command does, for pystory.quality.
+Writes to build/figures/06_transformer/ (untracked; --refresh-figures writes the committed copies):
 
     ablation.png   validation loss against step, one curve a run
     ablation.md    parameters, tokens seen, final validation loss, check pass and consistency
@@ -33,6 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
 from pystory.bench import add_output_args, markdown_table, output_dir, save_figure, write_text  # noqa: E402
+from pystory.sample import STORY_TEMPERATURE, STORY_TOP_P  # noqa: E402
 
 # name, what changed, config fields, batch size, training stories (None: all)
 VARIANTS = [
@@ -107,7 +108,8 @@ def measure(args, name, label, fields, batch):
     from pystory.quality import quality_report, sample_stories
     model, tok, ck = load_model(os.path.join(args.runs, name, "model.ckpt"), args.backend)
     h = ck.train_state["history"]
-    stories = sample_stories(model, tok, args.samples, seed=0, temperature=0.8, max_tokens=args.max_tokens)
+    stories = sample_stories(model, tok, args.samples, seed=0, temperature=STORY_TEMPERATURE, top_p=STORY_TOP_P,
+                             max_tokens=args.max_tokens)                # as the story command samples
     q = quality_report(stories)
     T = fields["block_size"]
     row = [name, label, f"{model.num_params:,}", f"{args.steps * batch * T / 1e6:.1f}M",
@@ -169,9 +171,10 @@ def main(argv=None):
     save_figure(fig, os.path.join(FIG, "ablation.png"), dpi=120)
     plt.close(fig)
     headers = ["run", "what changed", "parameters", "tokens seen", "val loss (nats/token)", "val bits/byte",
-               "check_story pass (T 0.8)", "consistent (T 0.8)"]
+               "check_story pass", "consistent"]
     write_text(os.path.join(FIG, "ablation.md"),
-               f"{args.steps} steps each, seed 0, lr 2e-3; {args.samples} samples at temperature 0.8.\n\n"
+               f"{args.steps} steps each, seed 0, peak lr 2e-3; {args.samples} stories from each model, "
+               f"sampled as the story command does (temperature {STORY_TEMPERATURE:g}, top-p {STORY_TOP_P:g}).\n\n"
                + markdown_table(headers, rows) + "\n")
 
 

@@ -13,6 +13,8 @@
                                    (the hero "Cedric" never becomes "Alex")
     both              fraction that pass the check *and* are consistent: the stories that hold
                       together (a story with no names or objects, such as junk, is "consistent")
+    grown-up recall   read, not sampled: where a val story names its grown-up again, how often
+                      the model ranks the right title first (grown_up_recall)
     distinct-2        distinct word bigrams / all word bigrams, over all stories
                       (low: the same phrases again and again)
     repetition rate   fraction of word 4-grams in a story that already occurred
@@ -33,7 +35,7 @@ import re
 import sys
 
 __all__ = ["words", "distinct_n", "repetition_rate", "check_pass_rate", "check_consistency",
-           "consistency_rate", "sound_rate", "quality_report", "sample_stories"]
+           "consistency_rate", "sound_rate", "grown_up_recall", "quality_report", "sample_stories"]
 
 _WORD = re.compile(r"[A-Za-z']+|[.,!?\"]")
 
@@ -177,6 +179,39 @@ def sound_rate(stories):
     return sum(not check_story(s) and not check_consistency(s) for s in stories) / max(len(stories), 1)
 
 
+def grown_up_recall(model, tok, stories):
+    """How often the model names the story's grown-up right when they come back: (fraction, places).
+
+    Read, not sampled: each story is run through the model once (its first block_size tokens). At
+    every capitalized family title (" Mom", "Dad" after a quote, ...) that follows an earlier one,
+    the title the model ranks first among all titles -- from the logits one position before --
+    is compared with the one the story uses. A model that forgot who is in the story guesses
+    from the titles' frequencies; one that tracks the grown-up copies the earlier title.
+    """
+    import numpy as np
+    from pystory.data import words as W
+    spaced, bare = {}, {}                       # token id -> title, for titles that are one token
+    for t in W.ADULT_TITLES:
+        for table, text in ((spaced, " " + t), (bare, t)):
+            ids = [int(i) for i in tok.encode(text)]
+            if len(ids) == 1:
+                table.setdefault(ids[0], t)
+    right = places = 0
+    T = model.cfg.block_size
+    for story in stories:
+        ids = np.asarray(tok.encode(story), np.int32)[:T]
+        marks = [(j, table) for j in range(1, len(ids)) for table in (spaced, bare) if int(ids[j]) in table]
+        if len(marks) < 2:
+            continue
+        logits = np.asarray(model.forward(ids[None, :])[0][0], np.float32)       # (T, V)
+        for j, table in marks[1:]:
+            cand = list(table)
+            guess = cand[int(np.argmax(logits[j - 1, cand]))]
+            right += table[guess] == table[int(ids[j])]
+            places += 1
+    return right / max(places, 1), places
+
+
 def quality_report(stories):
     return {"stories": len(stories), "check_pass": check_pass_rate(stories),
             "consistency": consistency_rate(stories), "sound": sound_rate(stories),
@@ -249,10 +284,17 @@ def _main(argv):
                 print(f"--- sample {i} (seed {args.seed + i}, temperature {temp}): {problems}\n{s}\n")
                 shown += 1
     try:
-        rows.append(("storyworld val (ceiling)", quality_report(read_corpus(args.val, limit=args.samples))))
+        val = read_corpus(args.val, limit=args.samples)
     except (OSError, ValueError) as e:
-        print(f"(no ceiling: {e})", file=sys.stderr)
+        print(f"(no ceiling, no grown-up recall: {e})", file=sys.stderr)
+        val = None
+    if val is not None:
+        rows.append(("storyworld val (ceiling)", quality_report(val)))
     print(format_rows(rows))
+    if val is not None:
+        recall, places = grown_up_recall(model, tok, val)
+        print(f"grown-up recall on {len(val)} val stories: {recall:.0%} of {places} places where the "
+              f"grown-up is named again get the right title ranked first among the titles")
     return 0
 
 

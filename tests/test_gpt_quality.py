@@ -135,3 +135,30 @@ def test_the_command_samples_as_the_story_command_does_with_top_k_and_top_p(tmp_
     assert quality.main(["--samples", "1", "--top-p", "0.9", "--top-k", "40",
                          "--val", str(tmp_path / "none.txt")]) == 0
     assert "| model, temperature 0.8, top-k 40, top-p 0.9 | 1 |" in capsys.readouterr().out
+
+
+class _Prefers:
+    """A stand-in model whose next token is always `title` (logits 1 there, 0 elsewhere)."""
+    def __init__(self, tok, title, block_size=64):
+        import types
+        self.cfg = types.SimpleNamespace(block_size=block_size)
+        self.ids = [int(tok.encode(" " + title)[0]), int(tok.encode(title)[0])]
+        self.V = tok.vocab_size
+
+    def forward(self, ids):
+        import numpy as np
+        logits = np.zeros((1, ids.shape[1], self.V), np.float32)
+        logits[..., self.ids] = 1.0
+        return logits, None
+
+
+def test_grown_up_recall_counts_each_title_named_again():
+    from pystory.gpt_cli import SHIPPED_MODEL
+    from pystory.quality import grown_up_recall
+    from pystory.tokenizer import load_tokenizer
+    import os
+    tok = load_tokenizer(os.path.join(os.path.dirname(SHIPPED_MODEL), "story.bpe"))
+    stories = ['Mia and Mom went out. "Look, Mom!" said Mia. Mom smiled.', "Sam saw Dad. Dad waved."]
+    assert grown_up_recall(_Prefers(tok, "Mom"), tok, stories) == (2 / 3, 3)     # right for Mom, wrong for Dad
+    assert grown_up_recall(_Prefers(tok, "Dad"), tok, stories) == (1 / 3, 3)
+    assert grown_up_recall(_Prefers(tok, "Dad"), tok, ["Sam saw Dad."]) == (0.0, 0)   # named once: no place

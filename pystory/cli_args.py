@@ -235,6 +235,10 @@ def run(name, fn, argv):
     except KeyboardInterrupt:
         print(f"\n{name}: interrupted (Ctrl-C)", file=sys.stderr)
         return 130
+    except BrokenPipeError:            # the reader stopped reading (`... | head`): what it wanted, it has
+        devnull = os.open(os.devnull, os.O_WRONLY)      # so the interpreter's last flush has somewhere to go
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except (UserError, FolderLocked, BackendUnavailable, ValueError, OSError) as e:
         if os.environ.get("PYSTORY_TRACEBACK"):
             raise

@@ -277,3 +277,15 @@ def test_chapter_02_demo_output_does_not_depend_on_the_machines_speed():
                            capture_output=True, text=True, timeout=300).stdout for _ in range(2)]
     words = [re.sub(r"[\d.,]+ s\b|\([\d,]+ words/s\)|total \d+ s", "", o) for o in outs]
     assert "1 epoch(s)" in outs[0] and words[0] == words[1]
+
+
+def test_a_story_piped_into_head_stops_quietly():
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = subprocess.Popen([sys.executable, "-m", "pystory", "story", "--seed", "1"], cwd=root,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert len(p.stdout.read(20)) == 20             # what `head -c 20` reads, then it closes the pipe
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == 0 and err == "", err

@@ -9,6 +9,7 @@ steps, learning-rate schedule and seed (table VARIANTS below):
     base         the shipped recipe: V 4096, C 128, L 6, NH 4, T 384, B 8, all training stories
     context256   T 256 instead of 384, B 12 instead of 8: the same tokens per step, shorter windows
     layers4      L 4 instead of 6
+    layers8      L 8 instead of 6
     stories5k    the first 5,000 training stories instead of all (the same stories again and again)
 
 Training time is the fourth factor; it is not a short run but the shipped model's own history
@@ -40,6 +41,7 @@ VARIANTS = [
     ("base", "the shipped recipe (L 6, T 384, B 8, all stories)", {"n_layer": 6, "block_size": 384}, 8, None),
     ("context256", "context T 256 (B 12: same tokens a step)", {"n_layer": 6, "block_size": 256}, 12, None),
     ("layers4", "L 4 instead of 6", {"n_layer": 4, "block_size": 384}, 8, None),
+    ("layers8", "L 8 instead of 6", {"n_layer": 8, "block_size": 384}, 8, None),
     ("stories5k", "5,000 training stories instead of all", {"n_layer": 6, "block_size": 384}, 8, 5000),
 ]
 TOKENIZER = os.path.join(ROOT, "pystory", "models", "story.bpe")

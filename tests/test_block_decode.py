@@ -149,10 +149,8 @@ def test_decode_step_of_a_lora_model_goes_op_by_op_through_its_adapters():
     assert calls == []
 
 
-def test_decode_step_gives_the_same_logits_with_the_op_and_op_by_op(backend):
-    one_op = perturbed(GPT(TINY, backend).init_weights(seed=0))
-    op_by_op = OpByOp(TINY, backend)
-    op_by_op.load_params(backend.to_numpy(one_op.params))
+def assert_decode_steps_agree(one_op, op_by_op, backend):
+    """Five decode steps of two sequences: the same logits at every position, the same k cache."""
     ids = np.random.default_rng(0).integers(0, TINY.vocab_size, (2, 5)).astype(np.int32)
     kv1, kv2 = one_op.new_kv_cache(2), op_by_op.new_kv_cache(2)
     for t in range(ids.shape[1]):
@@ -160,6 +158,13 @@ def test_decode_step_gives_the_same_logits_with_the_op_and_op_by_op(backend):
         assert_agree(one_op.decode_step(tok, kv1), op_by_op.decode_step(tok, kv2), rtol=1e-5, atol=1e-6,
                      name=f"logits at position {t}")
     assert_agree(kv1.k, kv2.k, rtol=1e-5, atol=1e-6, name="k caches")
+
+
+def test_decode_step_gives_the_same_logits_with_the_op_and_op_by_op(backend):
+    one_op = perturbed(GPT(TINY, backend).init_weights(seed=0))
+    op_by_op = OpByOp(TINY, backend)
+    op_by_op.load_params(backend.to_numpy(one_op.params))
+    assert_decode_steps_agree(one_op, op_by_op, backend)
 
 
 def test_on_c_the_one_op_block_is_bit_identical_to_op_by_op():
@@ -343,13 +348,7 @@ def test_a_grouped_int8_model_decodes_op_by_op():
 
 def test_quantized_decode_step_gives_the_logits_of_op_by_op(backend):
     one_op, op_by_op = int8_pair(backend)
-    ids = np.random.default_rng(0).integers(0, TINY.vocab_size, (2, 5)).astype(np.int32)
-    kv1, kv2 = one_op.new_kv_cache(2), op_by_op.new_kv_cache(2)
-    for t in range(ids.shape[1]):
-        tok = backend.asarray(np.ascontiguousarray(ids[:, t]))
-        assert_agree(one_op.decode_step(tok, kv1), op_by_op.decode_step(tok, kv2), rtol=1e-5, atol=1e-6,
-                     name=f"logits at position {t}")
-    assert_agree(kv1.k, kv2.k, rtol=1e-5, atol=1e-6, name="k caches")
+    assert_decode_steps_agree(one_op, op_by_op, backend)
 
 
 @pytest.mark.parametrize("name", ["numpy", "c"])

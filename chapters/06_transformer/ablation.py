@@ -48,8 +48,13 @@ TOKENIZER = os.path.join(ROOT, "pystory", "models", "story.bpe")
 QUICK = {"n_embd": 32}            # --quick: the same variants, 32 channels, a byte tokenizer
 
 
+def config_fields(args, fields):
+    """The config fields a variant sets (with --quick's on top)."""
+    return {**fields, **(QUICK if args.quick else {})}
+
+
 def train_command(args, name, fields, batch, corpus):
-    sets = {**fields, **(QUICK if args.quick else {})}
+    sets = config_fields(args, fields)
     return [sys.executable, "-m", "pystory", "train", "--backend", args.backend, "--corpus", corpus,
             "--tokenizer", args.tokenizer, "--config", "small",
             "--set", *[f"{k}={v}" for k, v in sets.items()],
@@ -143,8 +148,7 @@ def main(argv=None):
                      "`python -m pystory data --stories 100000 --seed 0 --out sw100k`")
     rows, curves = [], {}
     for name, label, fields, batch, n_stories in VARIANTS:
-        if finished(os.path.join(args.runs, name, "model.ckpt"), args.steps, {**fields, **QUICK} if args.quick
-                    else fields):
+        if finished(os.path.join(args.runs, name, "model.ckpt"), args.steps, config_fields(args, fields)):
             print(f"{name}: reusing {os.path.join(args.runs, name)}")
         else:
             if n_stories is None:
